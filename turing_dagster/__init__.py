@@ -1,0 +1,1 @@
+"""Turing: LLM workflows over job postings, processed in waves on Dagster."""
