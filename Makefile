@@ -1,0 +1,38 @@
+# Turing on Dagster. `make demo` and `make test` are the two commands a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: demo test test-fast bench ui install clean
+
+$(BIN)/turing: setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/turing
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+## set up, load the sample postings and run the sample workflow (Ollama at OLLAMA_HOST, else the simulator)
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m turing_dagster.demo
+
+## the whole suite; the PostgreSQL tier runs when TURING_TEST_DATABASE_URL is set (.ci/run sets it)
+test: install
+	$(BIN)/python -m pytest -q
+
+## benchmarks against the simulator; results in bench/results/
+bench: install
+	mkdir -p bench/results
+	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
+
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf .turing .dagster_home bench/results

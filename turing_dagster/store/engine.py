@@ -1,0 +1,63 @@
+"""One SQLAlchemy engine per database URL per process, with its pool and pre-ping."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from turing_dagster import settings
+
+_engines: dict[str, sa.Engine] = {}
+_lock = threading.Lock()
+
+
+class StoreError(Exception):
+    """A store problem a user can fix (bad URL, unreachable server, missing schema)."""
+
+
+def _on_sqlite_connect(dbapi_conn, _record) -> None:
+    # WAL lets readers (status, monitor, the UI) proceed while a step commits; the busy timeout
+    # covers the sensor and a run writing at the same moment.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def get_engine(url: str | None = None) -> sa.Engine:
+    """The process-wide engine for `url` (default: TURING_DATABASE_URL or the embedded SQLite file)."""
+    url = url or settings.database_url()
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create(url)
+            _engines[url] = engine
+        return engine
+
+
+def _create(url: str) -> sa.Engine:
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"TURING_DATABASE_URL is not a valid SQLAlchemy URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    try:
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise StoreError(f"no driver for {parsed.drivername!r}: use postgresql+psycopg2://... ({exc})") from exc
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and after a fork)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

@@ -1,0 +1,52 @@
+"""Create or upgrade Turing's schema; idempotent, with the version recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from turing_dagster.store import schema
+from turing_dagster.store.engine import StoreError
+
+
+def _v1(conn: sa.Connection) -> None:
+    schema.metadata.create_all(conn, checkfirst=True)
+
+
+# version -> step that brings a database at version-1 up to it; append, never edit.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1}
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table(schema.schema_version.name):
+        return 0
+    return conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar() or 0
+
+
+def upgrade(engine: sa.Engine) -> tuple[int, int]:
+    """Bring the schema to SCHEMA_VERSION; returns (version before, version after)."""
+    try:
+        with engine.begin() as conn:
+            before = current_version(conn)
+            if before > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"database schema is version {before}, newer than this Turing ({schema.SCHEMA_VERSION})"
+                )
+            for version in range(before + 1, schema.SCHEMA_VERSION + 1):
+                MIGRATIONS[version](conn)
+                conn.execute(sa.insert(schema.schema_version).values(version=version))
+            return before, schema.SCHEMA_VERSION
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+
+
+def require_schema(engine: sa.Engine) -> None:
+    """Fail with one line when `turing init` has not been run."""
+    try:
+        with engine.connect() as conn:
+            version = current_version(conn)
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+    if version < schema.SCHEMA_VERSION:
+        raise StoreError("the Turing schema is missing or old: run `turing init` first")

@@ -1,0 +1,142 @@
+"""Loading postings from JSONL or CSV: all rows valid, or nothing written."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from turing_dagster.store.checkpoints import batched
+from turing_dagster.store.schema import postings
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+_MAX_ERRORS = 20
+
+
+class PostingsFileError(Exception):
+    """A postings file that cannot be loaded; its message lists `file:line: problem` lines."""
+
+
+def _enabled(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"enabled must be true or false, not {value!r}")
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{name} must be text, not {type(value).__name__}")
+
+
+def to_record(raw: Any) -> dict[str, Any]:
+    """A row as stored: known columns, everything else in `extra`; raises ValueError naming the field."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"expected an object with posting_id, got {type(raw).__name__}")
+    data = dict(raw)
+    pid = data.pop("posting_id", None)
+    if isinstance(pid, bool) or not isinstance(pid, (str, int)) or not str(pid).strip():
+        raise ValueError("posting_id is missing or empty")
+    record: dict[str, Any] = {
+        "posting_id": str(pid).strip(),
+        "job_title": _text(data.pop("job_title", None), "job_title"),
+        "job_description": _text(data.pop("job_description", None), "job_description"),
+    }
+    if "enabled" in data:
+        enabled = data.pop("enabled")
+        if enabled not in (None, ""):
+            record["enabled"] = _enabled(enabled)
+    record["extra"] = data
+    return record
+
+
+def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+    suffix = path.suffix.lower()
+    with path.open(encoding="utf-8", newline="") as handle:
+        if suffix == ".csv":
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "posting_id" not in reader.fieldnames:
+                raise PostingsFileError(f"{path}:1: the CSV header has no posting_id column")
+            for row in reader:
+                if None in row:
+                    yield reader.line_num, ValueError("more values than header columns")
+                    continue
+                yield reader.line_num, {k: (v if v != "" or k == "job_description" else None) for k, v in row.items()}
+        elif suffix in (".jsonl", ".ndjson", ".json"):
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}")
+        else:
+            raise PostingsFileError(f"{path}: unknown file type {suffix or '(none)'}: use .jsonl or .csv")
+
+
+def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
+    """Parse and check every row; raise PostingsFileError listing the bad ones (nothing is loaded then)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PostingsFileError(f"{path}: no such file")
+    records: list[dict[str, Any]] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        for line, raw in _rows(path):
+            try:
+                if isinstance(raw, Exception):
+                    raise raw
+                record = to_record(raw)
+                if record["posting_id"] in seen:
+                    raise ValueError(
+                        f"posting_id {record['posting_id']!r} already on line {seen[record['posting_id']]}"
+                    )
+            except ValueError as exc:
+                errors.append(f"{path}:{line}: {exc}")
+                continue
+            seen[record["posting_id"]] = line
+            records.append(record)
+    except UnicodeDecodeError as exc:
+        raise PostingsFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if errors:
+        more = f"\n... and {len(errors) - _MAX_ERRORS} more" if len(errors) > _MAX_ERRORS else ""
+        raise PostingsFileError("\n".join(errors[:_MAX_ERRORS]) + more)
+    if not records:
+        raise PostingsFileError(f"{path}: no postings in the file")
+    return records
+
+
+def upsert_postings(engine: sa.Engine, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Insert or update postings in one transaction; returns (inserted, updated)."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    ids = [r["posting_id"] for r in records]
+    with engine.begin() as conn:
+        existing: set[str] = set()
+        for part in batched(ids):
+            existing.update(
+                conn.execute(sa.select(postings.c.posting_id).where(postings.c.posting_id.in_(part))).scalars()
+            )
+        # enabled is only overwritten when the file says so; group rows by their column set
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for record in records:
+            groups.setdefault(tuple(sorted(record)), []).append(record)
+        for columns, rows in groups.items():
+            stmt = insert(postings)
+            updated = {c: stmt.excluded[c] for c in columns if c != "posting_id"}
+            updated["updated_at"] = sa.func.now()
+            conn.execute(stmt.on_conflict_do_update(index_elements=["posting_id"], set_=updated), rows)
+    return len(ids) - len(existing), len(existing)

@@ -1,0 +1,65 @@
+"""Shared fixtures: a database per test on SQLite and, where a server is given, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from turing_dagster.store.engine import dispose_all, get_engine
+from turing_dagster.store.migrate import upgrade
+from turing_dagster.store.schema import metadata
+
+PG_URL = os.environ.get("TURING_TEST_DATABASE_URL")
+DAGSTER_PG_URL = os.environ.get("TURING_TEST_DAGSTER_PG_URL")
+
+
+def require_postgres() -> str:
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the PostgreSQL tier: TURING_TEST_DATABASE_URL is not set (see .ci/start-postgres)")
+        pytest.skip("no PostgreSQL here: run `eval $(.ci/start-postgres)` to include this tier")
+    return PG_URL
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = require_postgres()
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "postgres":
+        url = require_postgres()
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path / 'turing.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str):
+    """A migrated, empty store on the parametrised database."""
+    engine = get_engine(db_url)
+    upgrade(engine)
+    yield engine
+    dispose_all()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    # never touch the developer's own state: every test gets its own embedded store and Dagster home
+    monkeypatch.setenv("TURING_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("TURING_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()

@@ -1,0 +1,112 @@
+"""The checkpoint store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from turing_dagster.store.checkpoints import (
+    Checkpoint,
+    checkpoints_for,
+    get_conversation_output,
+    get_conversation_outputs,
+    latest_states,
+    outputs_for,
+    write_chunk,
+)
+from turing_dagster.store.migrate import current_version, upgrade
+from turing_dagster.store.postings import upsert_postings
+from turing_dagster.store.schema import SCHEMA_VERSION, conversations, posting_state_checkpoints, postings
+
+WF = 3001
+
+
+def _postings(engine, n=5):
+    upsert_postings(
+        engine, [{"posting_id": f"h{i:03d}", "job_title": f"Job {i}", "job_description": "text", "extra": {}} for i in range(n)]
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(conversations),
+            [
+                {"conversation_id": 3335, "canonical_name": "gemma3_extract", "actor": "gemma3:4b", "conversation_type": "llm"},
+                {"conversation_id": 3336, "canonical_name": "gemma2_grade", "actor": "gemma2", "conversation_type": "llm"},
+            ],
+        )
+
+
+def _cp(pid, conv, output="out", status="completed", nxt=None):
+    return Checkpoint(pid, conv, status, output, nxt, code_version="v1", wave_key="w000001")
+
+
+def _rows(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(
+                posting_state_checkpoints.c.posting_id,
+                posting_state_checkpoints.c.conversation_id,
+                posting_state_checkpoints.c.output,
+            ).order_by(posting_state_checkpoints.c.checkpoint_id)
+        ).all()
+
+
+def test_upgrade_is_idempotent_and_records_the_version(engine):
+    assert upgrade(engine) == (SCHEMA_VERSION, SCHEMA_VERSION)
+    with engine.connect() as conn:
+        assert current_version(conn) == SCHEMA_VERSION
+
+
+def test_writing_the_same_chunk_twice_leaves_one_row_per_step(engine):
+    _postings(engine)
+    chunk = [_cp(f"h{i:03d}", 3335, nxt=3336) for i in range(5)]
+    write_chunk(engine, WF, chunk)
+    write_chunk(engine, WF, chunk)
+    assert len(_rows(engine)) == 5
+    # a rerun with new output replaces the row, and its checkpoint_id moves past the others
+    write_chunk(engine, WF, [_cp("h002", 3335, output="again", nxt=3336)])
+    rows = _rows(engine)
+    assert len(rows) == 5
+    assert rows[-1] == ("h002", 3335, "again")
+
+
+def test_a_failure_inside_a_chunk_write_leaves_none_of_it(engine):
+    _postings(engine)
+    write_chunk(engine, WF, [_cp("h000", 3335, output="kept")])
+    bad = [_cp("h000", 3335, output="replacement"), _cp("h001", 3335), _cp("h002", 3335, status="exploded")]
+    with pytest.raises(sa.exc.IntegrityError):
+        write_chunk(engine, WF, bad, posting_updates=[("h001", "extracted_summary", "half")])
+    assert _rows(engine) == [("h000", 3335, "kept")]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(postings.c.extracted_summary).where(postings.c.posting_id == "h001")).scalar() is None
+
+
+def test_save_to_is_written_with_the_checkpoint(engine):
+    _postings(engine)
+    write_chunk(engine, WF, [_cp("h001", 3335, output="A summary")], posting_updates=[("h001", "extracted_summary", "A summary")])
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(postings.c.extracted_summary).where(postings.c.posting_id == "h001")).scalar() == "A summary"
+
+
+def test_reads_latest_state_outputs_and_script_helpers(engine):
+    _postings(engine)
+    write_chunk(engine, WF, [_cp("h000", 3335, output="summary 0", nxt=3336), _cp("h001", 3335, output="summary 1", nxt=3336)])
+    write_chunk(engine, WF, [_cp("h000", 3336, output="PASS", nxt=None)])
+    latest = latest_states(engine, WF)
+    assert latest["h000"].conversation_id == 3336 and latest["h000"].next_conversation_id is None
+    assert latest["h001"].conversation_id == 3335 and latest["h001"].next_conversation_id == 3336
+    assert set(latest_states(engine, WF, ["h001"])) == {"h001"}
+    assert outputs_for(engine, WF, ["h000", "h001"], [3335, 3336]) == {
+        "h000": {3335: "summary 0", 3336: "PASS"},
+        "h001": {3335: "summary 1"},
+    }
+    assert checkpoints_for(engine, WF, ["h000"], [3336])[("h000", 3336)].output == "PASS"
+    assert get_conversation_output("h001", 3335, engine=engine) == "summary 1"
+    assert get_conversation_output("h001", 3336, engine=engine) is None
+    assert get_conversation_outputs("h000", WF, engine=engine) == {"gemma3_extract": "summary 0", "gemma2_grade": "PASS"}
+
+
+def test_failed_rows_are_not_outputs(engine):
+    _postings(engine)
+    write_chunk(engine, WF, [Checkpoint("h003", 3335, "failed", None, 3335, error="boom", code_version="v1")])
+    assert outputs_for(engine, WF, ["h003"], [3335]) == {}
+    assert latest_states(engine, WF)["h003"].status == "failed"

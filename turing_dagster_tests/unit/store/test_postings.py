@@ -1,0 +1,78 @@
+"""Loading postings: JSONL and CSV, upsert, and whole-file rejection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from turing_dagster.store.postings import PostingsFileError, read_postings_file, upsert_postings
+from turing_dagster.store.schema import postings
+
+
+def _write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _all(engine):
+    with engine.connect() as conn:
+        return {r.posting_id: r for r in conn.execute(sa.select(postings))}
+
+
+def test_jsonl_keeps_extra_fields_and_upserts(engine, tmp_path):
+    f = _write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {"posting_id": "h001", "job_title": "Nurse", "job_description": "Care.", "company": "Clinic", "salary": 5},
+            {"posting_id": 48213, "job_title": "Driver", "job_description": "Drive.", "enabled": False},
+        ],
+    )
+    assert upsert_postings(engine, read_postings_file(f)) == (2, 0)
+    rows = _all(engine)
+    assert rows["h001"].extra == {"company": "Clinic", "salary": 5}
+    assert rows["h001"].enabled is True
+    assert rows["48213"].enabled is False
+    _write_jsonl(f, [{"posting_id": "h001", "job_title": "Senior Nurse", "job_description": "Care."}])
+    assert upsert_postings(engine, read_postings_file(f)) == (0, 1)
+    rows = _all(engine)
+    assert rows["h001"].job_title == "Senior Nurse"
+    assert rows["48213"].enabled is False  # untouched by a file that does not mention it
+
+
+def test_csv_rows_load_with_extra_columns(engine, tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("posting_id,job_title,job_description,enabled,city\nc1,Cook,Cooks.,false,Berlin\nc2,Baker,,,Paris\n")
+    upsert_postings(engine, read_postings_file(f))
+    rows = _all(engine)
+    assert rows["c1"].enabled is False and rows["c1"].extra == {"city": "Berlin"}
+    assert rows["c2"].enabled is True and rows["c2"].job_description == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "expected"),
+    [
+        ('{"posting_id": "a"}\n{"job_title": "no id"}\n', ".jsonl", "p.jsonl:2: posting_id is missing"),
+        ('{"posting_id": "a"}\n{not json}\n', ".jsonl", "p.jsonl:2: invalid JSON"),
+        ('{"posting_id": "a"}\n{"posting_id": "a"}\n', ".jsonl", "p.jsonl:2: posting_id 'a' already on line 1"),
+        ('{"posting_id": "a", "enabled": "maybe"}\n', ".jsonl", "p.jsonl:1: enabled must be true or false"),
+        ('{"posting_id": "a", "job_title": ["x"]}\n', ".jsonl", "p.jsonl:1: job_title must be text"),
+        ('[1, 2]\n', ".jsonl", "p.jsonl:1: expected an object"),
+        ("job_title\nx\n", ".csv", "p.csv:1: the CSV header has no posting_id column"),
+        ("posting_id,job_title\na,x\n,y\n", ".csv", "p.csv:3: posting_id is missing"),
+        ("posting_id\na\n", ".txt", "unknown file type .txt"),
+    ],
+)
+def test_a_bad_row_rejects_the_whole_file(engine, tmp_path, content, suffix, expected):
+    f = tmp_path / f"p{suffix}"
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(PostingsFileError) as err:
+        read_postings_file(f)
+    assert expected in str(err.value)
+    assert _all(engine) == {}
+
+
+def test_missing_file_is_one_line(tmp_path):
+    with pytest.raises(PostingsFileError, match="no such file"):
+        read_postings_file(tmp_path / "nope.jsonl")
