@@ -1,0 +1,138 @@
+"""Asset factory: one wave-partitioned asset per conversation, chained in plan order."""
+# No `from __future__ import annotations` here: Dagster reads the compute functions' annotations.
+
+
+import json
+from functools import cache
+
+import dagster as dg
+
+from turing_dagster.llm_step import llm_chunks, open_session
+from turing_dagster.ollama_resource import OllamaModels
+from turing_dagster.planning import PlannedStep, WorkflowPlan, asset_name
+from turing_dagster.registry import register
+from turing_dagster.resources import TuringStore
+from turing_dagster.stats import StepStats
+from turing_dagster.step import StepOutput, classify, python_chunks
+from turing_dagster.store.checkpoints import checkpoints_for
+from turing_dagster.store.waves import load_postings
+from turing_dagster.wave_state import WaveState, load_wave_state
+from turing_dagster.workflow_spec import Workflow
+
+IO_MANAGER_KEY = "checkpoint_io_manager"
+
+
+@cache
+def wave_partitions(workflow_name: str) -> dg.DynamicPartitionsDefinition:
+    return dg.DynamicPartitionsDefinition(name=f"{workflow_name}_waves")
+
+
+def asset_key(workflow: Workflow, step: PlannedStep) -> dg.AssetKey:
+    return dg.AssetKey([workflow.name, asset_name(step.conversation)])
+
+
+def _unload_after(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:
+    """True when no later step of this run needs a model: the last LLM step frees the GPU."""
+    selected = context.run.asset_selection
+    for later in plan.steps[step.index + 1 :]:
+        if later.model and (selected is None or asset_key(plan.workflow, later) in selected):
+            return False
+    return True
+
+
+def _run_step(
+    context: dg.AssetExecutionContext,
+    plan: WorkflowPlan,
+    step: PlannedStep,
+    store: TuringStore,
+    ollama: OllamaModels,
+    state: WaveState | None,
+    chunk_size: int,
+) -> StepOutput:
+    engine = store.engine()
+    waves = sorted(context.partition_keys)  # a range run hands them over unordered
+    if state is None:
+        state = load_wave_state(engine, plan, waves, -1)
+    conv = step.conversation
+    own = {
+        pid: cp
+        for (pid, _), cp in checkpoints_for(
+            engine, plan.workflow.workflow_id, list(state.postings), [conv.conversation_id]
+        ).items()
+    }
+    todo, skipped, done, not_ready = classify(plan, step, state, own)
+    stats = StepStats(model=conv.model)
+    context.log.info(
+        json.dumps(
+            {
+                "event": "wave_batch_started",
+                "workflow": plan.workflow.name,
+                "waves": waves,
+                "execution_order": conv.execution_order,
+                "conversation": conv.name,
+                "model": conv.model or conv.actor,
+                "active_postings": len(todo),
+                "skipped": len(skipped),
+                "already_done": done,
+                "not_ready": not_ready,
+            }
+        )
+    )
+    output = StepOutput(plan, step, waves, todo, skipped, done, not_ready, chunk_size=chunk_size, stats=stats)
+    if not todo:
+        return output  # nothing to ask: no model is loaded for this step
+    postings = load_postings(engine, [ps.posting_id for ps in todo])
+    if conv.is_python:
+        output.produce = python_chunks(plan, step, postings, stats, chunk_size)
+    else:
+        session = open_session(ollama, plan, step)
+        finish = (lambda: None) if _unload_after(context, plan, step) else None
+        output.produce = llm_chunks(plan, step, postings, stats, chunk_size, session, finish)
+    return output
+
+
+def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: int) -> dg.AssetsDefinition:
+    workflow, conv = plan.workflow, step.conversation
+    previous = plan.steps[step.index - 1] if step.index else None
+    # lineage the UI shows: who can route postings here and whose outputs the prompt reads
+    sources = set(workflow.predecessors(conv.name)) | workflow.placeholder_sources(conv.name)
+    if previous is not None:
+        sources.discard(previous.conversation.name)
+    deps = [asset_key(workflow, plan.step(name)) for name in sorted(sources)]
+    common = dict(
+        key=asset_key(workflow, step),
+        deps=deps,
+        partitions_def=wave_partitions(workflow.name),
+        group_name=workflow.name,
+        code_version=workflow.code_version(conv.name),
+        io_manager_key=IO_MANAGER_KEY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"python"} if conv.is_python else {"ollama"},
+        description=f"{conv.name} (conversation {conv.conversation_id}, order {conv.execution_order}): {conv.actor}",
+        metadata={
+            "workflow_id": workflow.workflow_id,
+            "conversation_id": conv.conversation_id,
+            "actor": conv.actor,
+            "save_to": conv.save_to or "",
+        },
+    )
+    if previous is None:
+
+        @dg.asset(**common)
+        def entry_step(context: dg.AssetExecutionContext, store: TuringStore, ollama: OllamaModels) -> StepOutput:
+            return _run_step(context, plan, step, store, ollama, None, chunk_size)
+
+        return entry_step
+
+    @dg.asset(ins={"state": dg.AssetIn(key=asset_key(workflow, previous))}, **common)
+    def next_step(
+        context: dg.AssetExecutionContext, store: TuringStore, ollama: OllamaModels, state: WaveState
+    ) -> StepOutput:
+        return _run_step(context, plan, step, store, ollama, state, chunk_size)
+
+    return next_step
+
+
+def build_workflow_assets(workflow: Workflow, chunk_size: int = 35) -> list[dg.AssetsDefinition]:
+    plan = register(workflow)
+    return [build_conversation_asset(plan, step, chunk_size) for step in plan.steps]

@@ -1,0 +1,44 @@
+"""`turing`: set up the store, load postings, run and watch workflows."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
+from turing_dagster.cli.run_cmd import run
+from turing_dagster.cli.setup_cmds import init, postings
+from turing_dagster.cli.status_cmds import monitor, status
+from turing_dagster.cli.validate import validate
+from turing_dagster.simulator.cli import simulate_ollama
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Turing: LLM workflows over job postings, in waves, on Dagster.
+
+    Configuration comes from TURING_DATABASE_URL, OLLAMA_HOST, TURING_WORKFLOWS_DIR and DAGSTER_HOME.
+    """
+
+
+for command in (init, validate, postings, run, status, monitor, simulate_ollama):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console entry point: a user mistake is one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except USER_ERRORS as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exit_code_for(exc))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,48 @@
+"""`turing init` and `turing postings load`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from turing_dagster import settings
+from turing_dagster.cli.common import ready_engine
+from turing_dagster.store.engine import get_engine
+from turing_dagster.store.migrate import upgrade
+from turing_dagster.store.postings import read_postings_file, upsert_postings
+from turing_dagster.store.sync import sync_workflows
+from turing_dagster.workflow_loader import load_workflows
+
+
+@click.command()
+def init() -> None:
+    """Create or upgrade the schema and sync every workflow definition (idempotent)."""
+    workflows = load_workflows()  # a bad definition stops here, before the database is touched
+    engine = get_engine()
+    before, after = upgrade(engine)
+    sync_workflows(engine, workflows)
+    state = "created" if before == 0 else ("upgraded" if before < after else "up to date")
+    click.echo(f"schema {state} (version {after}) at {engine.url.render_as_string(hide_password=True)}")
+    for wf in workflows:
+        click.echo(f"synced workflow {wf.workflow_id} {wf.name}: {len(wf.conversations)} conversations")
+    if not workflows:
+        click.echo(f"no workflow definitions in {settings.workflows_dir()}")
+
+
+@click.group()
+def postings() -> None:
+    """Manage job postings."""
+
+
+@postings.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+def load(file: Path) -> None:
+    """Upsert postings from a JSONL or CSV FILE; any bad row rejects the whole file.
+
+    Each record needs posting_id; job_title, job_description and enabled are columns, every other
+    field is kept in the posting's extra JSON and usable in prompts as {posting.FIELD}.
+    """
+    records = read_postings_file(file)
+    inserted, updated = upsert_postings(ready_engine(), records)
+    click.echo(f"loaded {len(records)} postings from {file}: {inserted} new, {updated} updated")

@@ -1,0 +1,88 @@
+"""`turing status` and `turing monitor`."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.planning import WorkflowPlan
+from turing_dagster.progress import Progress, progress
+from turing_dagster.store.checkpoints import trail
+
+
+def _table(p: Progress) -> Group:
+    table = Table(title=f"{p.workflow} ({p.workflow_id})")
+    for column in ("order", "step", "actor", "completed", "skipped", "failed", "pending"):
+        table.add_column(column, justify="left" if column in ("step", "actor") else "right")
+    for s in p.steps:
+        table.add_row(
+            str(s.execution_order), s.step, s.actor, str(s.completed), str(s.skipped), str(s.failed), str(s.pending)
+        )
+    totals = f"admitted {p.admitted}, finished {p.finished}, waiting for a wave {p.not_admitted}"
+    return Group(table, totals)
+
+
+@click.command()
+@click.argument("workflow")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--posting", "posting_id", help="Show one posting's trail of checkpoints instead.")
+def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
+    """Per conversation of WORKFLOW: completed, skipped, failed and pending postings."""
+    spec = find_workflow(workflow)
+    engine = ready_engine()
+    if posting_id is not None:
+        rows = trail(engine, spec.workflow_id, posting_id)
+        if not rows:
+            raise click.ClickException(f"posting {posting_id!r} has no checkpoints in {spec.name}")
+        entries = [
+            {
+                "checkpoint_id": cp.checkpoint_id,
+                "conversation": name,
+                "status": cp.status,
+                "next_conversation_id": cp.next_conversation_id,
+                "output": cp.output,
+                "error": cp.error,
+            }
+            for name, cp in rows
+        ]
+        if as_json:
+            click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+            return
+        for e in entries:
+            text = e["error"] if e["status"] == "failed" else (e["output"] or "")
+            click.echo(f"{e['checkpoint_id']:>8}  {e['conversation']:<24} {e['status']:<9} -> "
+                       f"{e['next_conversation_id'] or 'END'}  {text[:100]!r}")
+        return
+    p = progress(engine, WorkflowPlan(spec))
+    if as_json:
+        click.echo(json.dumps(p.as_dict(), indent=2))
+    else:
+        Console().print(_table(p))
+
+
+@click.command()
+@click.argument("workflow")
+@click.option("--once", is_flag=True, help="Print one snapshot and exit.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between refreshes.")
+def monitor(workflow: str, once: bool, interval: float) -> None:
+    """Live progress of WORKFLOW by step, refreshed until Ctrl-C (like the old monitor tool)."""
+    spec = find_workflow(workflow)
+    engine = ready_engine()
+    plan = WorkflowPlan(spec)
+    console = Console()
+    if once:
+        console.print(_table(progress(engine, plan)))
+        return
+    try:
+        with Live(_table(progress(engine, plan)), console=console, refresh_per_second=1) as live:
+            while True:
+                time.sleep(interval)
+                live.update(_table(progress(engine, plan)))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,74 @@
+"""The checkpoint IO manager: step outputs go into `posting_state_checkpoints`, inputs come from there."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import dagster as dg
+from pydantic import Field
+
+from turing_dagster.registry import plan_for
+from turing_dagster.step import StepOutput
+from turing_dagster.store.checkpoints import write_chunk
+from turing_dagster.store.engine import get_engine
+from turing_dagster.wave_state import WaveState, load_wave_state
+
+
+class CheckpointIOManager(dg.ConfigurableIOManager):
+    """Commits each chunk of a step's results in one transaction, so a crash loses at most one chunk;
+    loads a step's input as the wave's state after the previous step, rebuilt from checkpoints."""
+
+    database_url: str | None = Field(default=None, description="None: TURING_DATABASE_URL or embedded SQLite.")
+
+    def handle_output(self, context: dg.OutputContext, obj: StepOutput) -> None:
+        engine = get_engine(self.database_url or None)
+        workflow_id = obj.plan.workflow.workflow_id
+        stats = obj.stats
+        write_chunk(engine, workflow_id, obj.skipped)
+        for cp in obj.skipped:
+            stats.record(cp.wave_key, "skipped", cp.posting_id, None, None)
+        for chunk in obj.chunks():
+            write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates)
+        stats.finished = stats.finished or time.perf_counter()
+        summary = stats.summary()
+        context.log.info(
+            json.dumps(
+                {
+                    "event": "wave_batch_finished",
+                    "workflow": obj.plan.workflow.name,
+                    "waves": obj.waves,
+                    "execution_order": obj.step.conversation.execution_order,
+                    "conversation": obj.step.conversation.name,
+                    "already_done": obj.already_done,
+                    "not_ready": obj.not_ready,
+                    **summary,
+                }
+            )
+        )
+        for wave in obj.waves:
+            context.step_context.add_asset_metadata(
+                {
+                    "wave_completed": stats.count("completed", wave),
+                    "wave_failed": stats.count("failed", wave),
+                    "wave_skipped": stats.count("skipped", wave),
+                },
+                partition_key=wave,
+            )
+        context.add_output_metadata(
+            {
+                **{k: v for k, v in summary.items() if v is not None},
+                "already_done": obj.already_done,
+                "not_ready": obj.not_ready,
+                "waves": ", ".join(obj.waves),
+                "preview": dg.MetadataValue.md(stats.preview_markdown()),
+            }
+        )
+
+    def load_input(self, context: dg.InputContext) -> WaveState:
+        key = context.upstream_output.asset_key
+        plan = plan_for(key.path[0])
+        step = plan.by_asset_name[key.path[-1]]
+        return load_wave_state(
+            get_engine(self.database_url or None), plan, sorted(context.asset_partition_keys), step.index
+        )

@@ -1,0 +1,78 @@
+"""The LLM side of a step: prompts from checkpoints, one model session, results chunk by chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from turing_dagster.ollama_resource import OllamaModels
+from turing_dagster.ollama_session import LLMRequest, ModelSession
+from turing_dagster.output_checks import check_output
+from turing_dagster.placeholders import UnresolvedPlaceholder
+from turing_dagster.planning import PlannedStep, WorkflowPlan
+from turing_dagster.stats import StepStats
+from turing_dagster.step import Chunk, CheckpointFactory, build_messages
+from turing_dagster.store.checkpoints import batched
+from turing_dagster.wave_state import PostingState
+
+
+def llm_chunks(
+    plan: WorkflowPlan,
+    step: PlannedStep,
+    postings: dict[str, dict],
+    stats: StepStats,
+    chunk_size: int,
+    session: ModelSession,
+    finish_with: Callable[[], str | None] | None,
+) -> Callable[[list[PostingState]], Iterator[Chunk]]:
+    """A producer for StepOutput: each chunk's requests run with the host's slots, then commit together.
+
+    Chunks are sent one after another, so a crash repeats at most the chunk in flight.
+    `finish_with` names the model the run needs next when the step ends (None: unload).
+    """
+    conv = step.conversation
+    factory = CheckpointFactory(plan, step, stats)
+    check = partial(check_output, conv)
+    retries = plan.workflow.retries_for(conv.name)
+    stats.model = conv.model
+
+    def produce(todo: list[PostingState]) -> Iterator[Chunk]:
+        for part in batched(todo, chunk_size):
+            chunk = Chunk([], [])
+            requests, by_key = [], {}
+            for ps in part:
+                try:
+                    messages = build_messages(step, postings[ps.posting_id], ps.outputs)
+                except UnresolvedPlaceholder as exc:
+                    factory.failed(ps, f"{exc}; prompt not sent", chunk, attempts=0)
+                    continue
+                by_key[ps.posting_id] = ps
+                requests.append(LLMRequest(ps.posting_id, messages, conv.format, check, retries))
+            for result in session.run(requests):
+                ps = by_key[result.key]
+                extra = {
+                    "attempts": result.attempts,
+                    "latency_ms": round(result.latency_seconds * 1000),
+                    "tokens_in": result.tokens_in,
+                    "tokens_out": result.tokens_out,
+                }
+                stats.latencies.append(result.latency_seconds)
+                stats.tokens_in += result.tokens_in
+                stats.tokens_out += result.tokens_out
+                if result.error is None:
+                    factory.completed(ps, result.output or "", chunk, **extra)
+                else:
+                    factory.failed(ps, result.error, chunk, **extra)
+            stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
+            yield chunk
+        if finish_with is not None:
+            session.finish(finish_with())
+
+    return produce
+
+
+def open_session(ollama: OllamaModels, plan: WorkflowPlan, step: PlannedStep) -> ModelSession:
+    """A session for the step's model, checked to exist before any posting is touched."""
+    session = ollama.session(step.model, plan.workflow.options_for(step.conversation.name))
+    session.ensure_available()
+    return session

@@ -1,0 +1,129 @@
+"""`turing run`: admit pending postings into waves and materialize them through Dagster, in this process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dagster as dg
+import sqlalchemy as sa
+
+from turing_dagster import settings
+from turing_dagster.admission import admit_pending
+from turing_dagster.assets import wave_partitions
+from turing_dagster.planning import WorkflowPlan
+from turing_dagster.store.sync import sync_workflows
+from turing_dagster.store.waves import wave_keys
+from turing_dagster.wave_state import load_wave_state
+from turing_dagster.workflow_spec import Workflow
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+_STEP_FIELDS = ("completed", "failed", "skipped", "loads", "load_seconds", "seconds", "tokens_out")
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME; the project's own folder when unset (never a throwaway one)."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = settings.PROJECT_ROOT / ".dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists() and (settings.PROJECT_ROOT / "dagster.yaml").exists():
+            shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan) -> list[str]:
+    """Waves with a posting that has not reached the end under the current definitions.
+
+    A posting held up by a failed step does not keep its wave open: rerun that wave explicitly.
+    """
+    keys = wave_keys(engine, plan.workflow.workflow_id)
+    if not keys:
+        return []
+    state = load_wave_state(engine, plan, keys, len(plan.steps) - 1)
+    last = len(plan.steps) - 1
+    return sorted(
+        {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last and ps.failed is None}
+    )
+
+
+def contiguous_ranges(selected: list[str], ordered: list[str]) -> list[tuple[str, str]]:
+    """Group waves into runs: a Dagster run covers one contiguous range of dynamic partitions."""
+    position = {key: i for i, key in enumerate(ordered)}
+    ranges: list[tuple[str, str]] = []
+    for key in sorted(selected, key=position.__getitem__):
+        if ranges and position[key] == position[ranges[-1][1]] + 1:
+            ranges[-1] = (ranges[-1][0], key)
+        else:
+            ranges.append((key, key))
+    return ranges
+
+
+@dataclass
+class RunReport:
+    admitted: list[str] = field(default_factory=list)
+    ranges: list[tuple[str, str]] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    steps: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
+    seen: set[str] = set()
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        name = mat.asset_key.path[-1]
+        if name in seen:  # a range run repeats the step's totals on every partition
+            continue
+        seen.add(name)
+        for key in _STEP_FIELDS:
+            if key in mat.metadata:
+                report.steps[name][key] += float(mat.metadata[key].value)
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            text = error.message.strip().splitlines()[-1] if error else "step failed"
+            report.failures.append(f"{event.step_key}: {text}")
+    if not result.success and not report.failures:
+        report.failures.append(f"run {result.run_id} failed")
+
+
+def run_workflow(
+    engine: sa.Engine,
+    workflow: Workflow,
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    wave_size: int,
+    echo: Callable[[str], None] = print,
+) -> RunReport:
+    """Admit all pending postings (no waiting) and run every unfinished wave, a range per run."""
+    sync_workflows(engine, [workflow])
+    report = RunReport()
+    _, waves = admit_pending(engine, workflow, wave_size, wait=False)
+    report.admitted = [w.key for w in waves]
+    partitions = wave_partitions(workflow.name)
+    known = instance.get_dynamic_partitions(partitions.name)
+    missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in set(known)]
+    if missing:
+        instance.add_dynamic_partitions(partitions.name, missing)
+    ordered = instance.get_dynamic_partitions(partitions.name)
+    plan = WorkflowPlan(workflow)
+    report.ranges = contiguous_ranges(unfinished_waves(engine, plan), ordered)
+    for start, end in report.ranges:
+        label = start if start == end else f"{start}..{end}"
+        echo(f"running {workflow.name} on wave {label}")
+        tags = {RANGE_START: start, RANGE_END: end} if start != end else {}
+        result = job.execute_in_process(
+            instance=instance, partition_key=start if start == end else None, tags=tags, raise_on_error=False
+        )
+        report.run_ids.append(result.run_id)
+        _collect(report, result)
+    return report

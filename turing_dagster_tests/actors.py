@@ -1,0 +1,18 @@
+"""Python actors used by the test workflows."""
+
+from __future__ import annotations
+
+
+def clean(posting: dict, inputs: dict) -> str:
+    text = (posting.get("job_description") or "").strip()
+    return text if len(text) >= 20 else "[NO_CONTENT]"
+
+
+def pick(posting: dict, inputs: dict) -> str:
+    return (inputs.get("improve") or inputs.get("summarize") or "").strip()
+
+
+def explode(posting: dict, inputs: dict) -> str:
+    if posting["posting_id"].endswith("7"):
+        raise RuntimeError("actor bug for this posting")
+    return "fine"
