@@ -1,0 +1,67 @@
+"""What a step sends to a ModelSession and gets back: requests, results, per-session numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LLMRequest:
+    key: str  # e.g. posting_id
+    messages: list[dict]  # chat messages (system + user)
+    format: str | dict | None = None  # "json" or a JSON schema (Ollama structured output)
+    check: Callable[[str], str | None] | None = None  # returns a reason when the output is invalid
+    invalid_retries: int = 2  # re-asks with the validation error after an invalid output
+
+
+@dataclass
+class LLMResult:
+    key: str
+    output: str | None  # None when error is set
+    error: str | None
+    attempts: int  # every HTTP call made for this request
+    latency_seconds: float
+    tokens_in: int
+    tokens_out: int
+    last_output: str | None = None  # the rejected answer, when the error is invalid output
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class SessionStats:
+    loads: int = 0  # 0 or 1: did this session load the model
+    load_seconds: float = 0.0
+    requests: int = 0
+    failures: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latencies: list[float] = field(default_factory=list)
+    wall_seconds: float = 0.0  # first request -> last result (includes the load when run() did it)
+    attempts: int = 0  # HTTP calls for requests, retries and re-asks included
+    unloads: int = 0  # models this session unloaded (others before its load, itself in finish)
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat numbers for Dagster materialization metadata."""
+        lat = sorted(self.latencies)
+
+        def pct(p: float) -> float:
+            return round(lat[min(len(lat) - 1, int(p * len(lat)))], 4) if lat else 0.0
+
+        return {
+            "loads": self.loads,
+            "load_seconds": round(self.load_seconds, 4),
+            "requests": self.requests,
+            "failures": self.failures,
+            "attempts": self.attempts,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "latency_p50_seconds": pct(0.5),
+            "latency_p95_seconds": pct(0.95),
+            "wall_seconds": round(self.wall_seconds, 4),
+            "unloads": self.unloads,
+        }
