@@ -33,9 +33,9 @@ def asset_key(workflow: Workflow, step: PlannedStep) -> dg.AssetKey:
 
 def _unload_after(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:
     """True when no later step of this run needs a model: the last LLM step frees the GPU."""
-    selected = context.run.asset_selection
+    selected = context.run.asset_selection  # empty or None: the whole job
     for later in plan.steps[step.index + 1 :]:
-        if later.model and (selected is None or asset_key(plan.workflow, later) in selected):
+        if later.model and (not selected or asset_key(plan.workflow, later) in selected):
             return False
     return True
 

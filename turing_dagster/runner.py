@@ -76,6 +76,17 @@ class RunReport:
         return not self.failures
 
 
+def root_cause(error) -> str:
+    """The innermost error's message without its class path: the line a user can act on."""
+    if error is None:
+        return "step failed"
+    while error.cause is not None:
+        error = error.cause
+    text = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "error"
+    head, sep, rest = text.partition(": ")
+    return rest if sep and "." in head and " " not in head else text
+
+
 def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
     seen: set[str] = set()
     for event in result.get_asset_materialization_events():
@@ -89,9 +100,7 @@ def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
                 report.steps[name][key] += float(mat.metadata[key].value)
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            text = error.message.strip().splitlines()[-1] if error else "step failed"
-            report.failures.append(f"{event.step_key}: {text}")
+            report.failures.append(f"{event.step_key}: {root_cause(event.step_failure_data.error)}")
     if not result.success and not report.failures:
         report.failures.append(f"run {result.run_id} failed")
 

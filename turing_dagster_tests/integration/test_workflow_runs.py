@@ -1,0 +1,134 @@
+"""Whole workflows through Dagster over HTTP to the simulator, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from turing_dagster.planning import WorkflowPlan
+from turing_dagster.progress import progress
+from turing_dagster.store.schema import postings
+from turing_dagster_tests.integration.helpers import (
+    assert_routed_by_rules,
+    llm_calls,
+    make_postings,
+    minimal_loads,
+    rows,
+    run,
+    workflow,
+)
+
+pytestmark = pytest.mark.usefixtures("workflows_dir")
+
+
+def _loads(sim) -> int:
+    return sum(sim.timeline()["counts"]["loads"].values())
+
+
+def test_branching_workflow_routes_every_posting_by_its_rules(engine, instance, sim):
+    ids = make_postings(engine, 30)
+    report = run(engine, instance)
+    assert report.ok, report.failures
+    plan = WorkflowPlan(workflow())
+    assert_routed_by_rules(plan, engine, ids)
+    by_status = {}
+    for r in rows(engine):
+        by_status.setdefault(r.conversation_id, set()).add(r.status)
+    # the test data takes every branch: END after clean, FAIL -> improve, both order-6 alternatives
+    assert {"completed", "skipped"} <= by_status[904] and {"completed", "skipped"} <= by_status[906]
+    assert "completed" in by_status[907]
+    # save_to wrote the picked summary back into postings
+    with engine.connect() as conn:
+        saved = dict(conn.execute(postings.select().with_only_columns(postings.c.posting_id, postings.c.extracted_summary)).all())
+    picks = {r.posting_id: r.output for r in rows(engine) if r.conversation_id == 905 and r.status == "completed"}
+    assert picks and all(saved[pid] == out for pid, out in picks.items())
+    done = progress(engine, plan)
+    assert done.finished == len(ids) and sum(s.pending for s in done.steps) == 0
+
+
+def test_model_loads_are_the_plan_minimum_single_and_multi_wave(engine, instance, sim):
+    make_postings(engine, 40)
+    report = run(engine, instance, wave_size=15)  # three waves, one contiguous range, one run
+    assert report.ok and report.ranges == [("w000001", "w000003")]
+    plan = WorkflowPlan(workflow())
+    # order 6 has two conversations on different models; the plan keeps each model's steps together
+    assert _loads(sim) == minimal_loads(plan, engine) == 5
+    for event in sim.timeline()["events"]:
+        assert event["type"] != "load" or event.get("model")
+    # a second, single-wave run on new postings: again the minimum, counted from this run only
+    before_loads, last = _loads(sim), max(r.checkpoint_id for r in rows(engine))
+    make_postings(engine, 12, prefix="q")
+    assert run(engine, instance).ranges == [("w000004", "w000004")]
+    assert _loads(sim) - before_loads == minimal_loads(plan, engine, since_checkpoint=last)
+
+
+def test_no_prompt_carries_an_unresolved_placeholder(engine, instance, sim):
+    ids = make_postings(engine, 14)
+    assert run(engine, instance).ok
+    texts = {}
+    for r in rows(engine):
+        if r.conversation_id == 901:
+            texts[r.posting_id] = r.output
+    template_holes = re.compile(r"\{(clean|summarize|grade|improve|pick|posting\.[a-z_]+(\|[a-z_.]+)*)\}")
+    seen = 0
+    for body in sim.requests():
+        for message in body.get("messages", []):
+            content = message["content"]
+            for pid in ids:  # the posting's own text may contain braces; it is not a template
+                content = content.replace(texts.get(pid) or "\0", "")
+            assert not template_holes.search(content), content
+            seen += 1
+    assert seen > 0
+    assert any("{posting.job_title}" in (t or "") for t in texts.values())  # such a posting did go through
+
+
+def test_rerunning_the_same_wave_makes_no_llm_call(engine, instance, sim):
+    make_postings(engine, 10)
+    assert run(engine, instance).ok
+    calls = sum(llm_calls(sim).values())
+    assert calls > 0
+    report = run(engine, instance)
+    assert report.ranges == []
+    from turing_dagster.definitions import build_definitions
+
+    result = build_definitions().resolve_job_def("branchy").execute_in_process(instance=instance, partition_key="w000001")
+    assert result.success
+    assert sum(llm_calls(sim).values()) == calls
+    assert _loads(sim) == minimal_loads(WorkflowPlan(workflow()), engine)
+
+
+def test_editing_one_prompt_reruns_that_conversation_and_those_after_it(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
+    ids = make_postings(engine, 12)
+    assert run(engine, instance).ok
+    first = llm_calls(sim)
+    edited = tmp_path / "workflows"
+    shutil.copytree(workflows_dir, edited)
+    path = edited / "branchy.yaml"
+    path.write_text(path.read_text().replace("Grade the summary.", "Grade the summary strictly."))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    sim.reset()
+    report = run(engine, instance)
+    assert report.ok and report.ranges == [("w000001", "w000001")]
+    prompts = [m["content"] for b in sim.requests() for m in b.get("messages", [])]
+    assert not any("Summarise this posting" in p for p in prompts)  # the step before the edit: untouched
+    regraded = {re.search(r"ID: (\S+)", p).group(1) for p in prompts if "Grade the summary strictly" in p}
+    summarized = {r.posting_id for r in rows(engine) if r.conversation_id == 902 and r.status == "completed"}
+    assert regraded == summarized and regraded
+    assert sum(first.values()) > sum(llm_calls(sim).values())
+    assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
+
+
+def test_a_missing_model_fails_the_run_with_one_line_before_any_posting(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
+    edited = tmp_path / "workflows"
+    shutil.copytree(workflows_dir, edited)
+    path = edited / "branchy.yaml"
+    path.write_text(path.read_text().replace("actor: gemma3:4b\n    system", "actor: nosuchmodel:1b\n    system"))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    make_postings(engine, 6)
+    report = run(engine, instance)
+    assert not report.ok
+    assert any("model 'nosuchmodel:1b' not found on " + sim.url in line for line in report.failures), report.failures
+    assert not [r for r in rows(engine) if r.conversation_id == 902]
+    assert sum(llm_calls(sim).values()) == 0
