@@ -16,3 +16,7 @@ def explode(posting: dict, inputs: dict) -> str:
     if posting["posting_id"].endswith("7"):
         raise RuntimeError("actor bug for this posting")
     return "fine"
+
+
+def shout(posting: dict, inputs: dict) -> str:
+    return f"{(posting.get('job_title') or posting['posting_id']).upper()} / {inputs['risky']}"

@@ -50,7 +50,7 @@ def instance(db_url, tmp_path, monkeypatch):
     inst = dg.DagsterInstance.from_config(str(home))
     if db_url.startswith("postgresql"):
         inst.wipe()
-        for name in ("branchy_waves", "job_posting_pipeline_waves"):
+        for name in ("branchy_waves", "pyonly_waves"):
             for key in inst.get_dynamic_partitions(name):
                 inst.delete_dynamic_partition(name, key)
     yield inst

@@ -1,0 +1,93 @@
+"""Materializing python-actor steps on a temporary instance: checkpoints, failures, metadata, reruns."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from turing_dagster.assets import IO_MANAGER_KEY, build_workflow_assets
+from turing_dagster.io_manager import CheckpointIOManager
+from turing_dagster.ollama_resource import OllamaModels
+from turing_dagster.resources import TuringStore
+from turing_dagster.store.engine import dispose_all, get_engine
+from turing_dagster.store.migrate import upgrade
+from turing_dagster.store.postings import upsert_postings
+from turing_dagster.store.schema import posting_state_checkpoints as psc, postings
+from turing_dagster.store.waves import admit
+from turing_dagster.workflow_loader import load_workflows
+
+
+@pytest.fixture
+def setup(workflows_dir, instance, tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = get_engine(url)
+    upgrade(engine)
+    records = [
+        {"posting_id": f"p{i:03d}", "job_title": f"role {i}", "job_description": "" if i == 4 else "x" * 40, "extra": {}}
+        for i in range(20)
+    ]
+    upsert_postings(engine, records)
+    wf = next(w for w in load_workflows() if w.name == "pyonly")
+    waves = [w.key for w in admit(engine, wf.workflow_id, 10)]
+    instance.add_dynamic_partitions("pyonly_waves", waves)
+    resources = {
+        "store": TuringStore(database_url=url),
+        "ollama": OllamaModels(host="http://127.0.0.1:1"),  # never called: python actors only
+        IO_MANAGER_KEY: CheckpointIOManager(database_url=url),
+    }
+    yield engine, build_workflow_assets(wf), resources
+    dispose_all()
+
+
+def _statuses(engine):
+    with engine.connect() as conn:
+        return {(r.posting_id, r.conversation_id): r.status for r in conn.execute(sa.select(psc))}
+
+
+def _metadata(result, name, wave):
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        if mat.asset_key.path[-1] == name and mat.partition == wave:
+            return {k: v.value for k, v in mat.metadata.items()}
+    raise AssertionError(f"no materialization of {name} for {wave}")
+
+
+def test_a_wave_materializes_step_by_step_with_per_posting_failures(setup, instance):
+    engine, assets, resources = setup
+    result = dg.materialize(assets, partition_key="w000001", instance=instance, resources=resources)
+    assert result.success  # an actor raising for one posting fails that posting, not the run
+    status = _statuses(engine)
+    assert status[("p004", 921)] == "completed" and status[("p004", 922)] == "skipped"  # [NO_CONTENT] -> END
+    assert status[("p007", 922)] == "failed" and ("p007", 923) not in status  # held at risky
+    assert status[("p001", 923)] == "completed"
+    assert not any(pid >= "p010" for pid, _ in status)  # the other wave is untouched
+    meta = _metadata(result, "02_risky", "w000001")
+    assert (meta["completed"], meta["failed"], meta["skipped"]) == (8, 1, 1)
+    assert (meta["wave_completed"], meta["wave_failed"]) == (8, 1)
+    assert meta["model"] == "python" and "p000" in meta["preview"]
+    with engine.connect() as conn:
+        saved = conn.execute(sa.select(postings.c.job_title_normalized).where(postings.c.posting_id == "p001")).scalar()
+    assert saved == "ROLE 1 / fine"
+
+
+def test_a_range_run_sorts_its_waves_and_reports_each(setup, instance):
+    engine, assets, resources = setup
+    result = dg.materialize(
+        assets, instance=instance, resources=resources,
+        tags={"dagster/asset_partition_range_start": "w000001", "dagster/asset_partition_range_end": "w000002"},
+    )
+    assert result.success
+    assert _metadata(result, "03_tail", "w000002")["wave_completed"] == 9  # p017 failed at risky
+    assert _metadata(result, "03_tail", "w000001")["waves"] == "w000001, w000002"
+    assert len({pid for pid, _ in _statuses(engine)}) == 20
+
+
+def test_rerunning_a_wave_redoes_only_failed_steps(setup, instance):
+    engine, assets, resources = setup
+    dg.materialize(assets, partition_key="w000001", instance=instance, resources=resources)
+    before = {k: v for k, v in _statuses(engine).items()}
+    result = dg.materialize(assets, partition_key="w000001", instance=instance, resources=resources)
+    meta = _metadata(result, "02_risky", "w000001")
+    assert meta["already_done"] == 9 and meta["failed"] == 1 and meta["completed"] == 0
+    assert _statuses(engine) == before
