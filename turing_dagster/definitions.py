@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +15,9 @@ from turing_dagster.ollama_resource import OllamaModels
 from turing_dagster.resources import TuringStore
 from turing_dagster.sensors import build_new_postings_sensor
 from turing_dagster.workflow_loader import load_workflows
+
+# backfill_policy is marked beta; single-run backfills are what make a backlog load each model once
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 def _secret(name: str) -> dg.EnvVar | None:

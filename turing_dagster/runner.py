@@ -112,12 +112,16 @@ def run_workflow(
     instance: dg.DagsterInstance,
     wave_size: int,
     echo: Callable[[str], None] = print,
+    log_level: str = "WARNING",
 ) -> RunReport:
     """Admit all pending postings (no waiting) and run every unfinished wave, a range per run."""
     sync_workflows(engine, [workflow])
     report = RunReport()
     _, waves = admit_pending(engine, workflow, wave_size, wait=False)
     report.admitted = [w.key for w in waves]
+    if waves:
+        echo(f"admitted {sum(len(w.posting_ids) for w in waves)} pending postings into {len(waves)} new wave(s): "
+             f"{', '.join(report.admitted)}")
     partitions = wave_partitions(workflow.name)
     known = instance.get_dynamic_partitions(partitions.name)
     missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in set(known)]
@@ -131,7 +135,11 @@ def run_workflow(
         echo(f"running {workflow.name} on wave {label}")
         tags = {RANGE_START: start, RANGE_END: end} if start != end else {}
         result = job.execute_in_process(
-            instance=instance, partition_key=start if start == end else None, tags=tags, raise_on_error=False
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance,
+            partition_key=start if start == end else None,
+            tags=tags,
+            raise_on_error=False,
         )
         report.run_ids.append(result.run_id)
         _collect(report, result)

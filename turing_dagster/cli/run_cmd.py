@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -28,7 +30,8 @@ def _summary(report: RunReport) -> Table:
 @click.command()
 @click.argument("workflow")
 @click.option("--wave-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Most postings per wave.")
-def run(workflow: str, wave_size: int) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Show Dagster's step log on the console.")
+def run(workflow: str, wave_size: int, verbose: bool) -> None:
     """Admit all pending postings of WORKFLOW into waves and materialize them now, in this process.
 
     The runs are recorded in DAGSTER_HOME (visible in `dagster dev`). Per-posting failures are
@@ -40,10 +43,10 @@ def run(workflow: str, wave_size: int) -> None:
     engine = ready_engine()
     job = build_definitions().resolve_job_def(spec.name)
     instance = dagster_instance()
-    console = Console()
-    report = run_workflow(engine, spec, job, instance, wave_size, echo=console.print)
-    if report.admitted:
-        console.print(f"admitted {len(report.admitted)} new wave(s): {', '.join(report.admitted)}")
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    report = run_workflow(
+        engine, spec, job, instance, wave_size, echo=console.print, log_level="INFO" if verbose else "WARNING"
+    )
     if not report.ranges:
         console.print(f"nothing pending for {spec.name}: no LLM calls made")
         return

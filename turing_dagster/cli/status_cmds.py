@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import click
@@ -63,7 +64,7 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
     if as_json:
         click.echo(json.dumps(p.as_dict(), indent=2))
     else:
-        Console().print(_table(p))
+        Console(width=None if sys.stdout.isatty() else 120).print(_table(p))
 
 
 @click.command()

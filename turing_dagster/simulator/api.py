@@ -1,0 +1,305 @@
+"""HTTP handlers of the Ollama SIMULATOR: Ollama's API shapes (as parsed by the ``ollama`` client) plus /sim/*."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .answers import bad_answer, build_answer
+from .config import BANNER, FOREVER, FaultConfig, model_details, model_digest, parse_keep_alive
+from .residency import QueueFull
+from .text import embedding
+
+if TYPE_CHECKING:
+    from .server import Simulator, SimulatorServer
+
+SERVER_KEY: web.AppKey[SimulatorServer] = web.AppKey("simulator_server")
+
+VERSION = "0.12.0-SIMULATOR"
+NS = 1_000_000_000
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _reject(status: int, message: str) -> web.HTTPException:
+    cls = web.HTTPNotFound if status == 404 else web.HTTPBadRequest
+    return cls(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _now_iso(offset_seconds: float = 0.0) -> str:
+    when = datetime.now(UTC) + timedelta(seconds=min(offset_seconds, 290 * 365 * 86400))
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def _chunks(text: str) -> list[str]:
+    return re.findall(r"\S+\s*|\s+", text) or [""]
+
+
+def _tokens(chars: int) -> int:
+    return max(1, math.ceil(chars / 4))
+
+
+class Api:
+    def __init__(self, sim: Simulator):
+        self.sim = sim
+
+    # -- middleware: a "crashed" simulator answers nothing -------------------------------------------
+    @web.middleware
+    async def crashed(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.sim.dead and not request.path.startswith("/sim/"):
+            return self._abort(request)
+        return await handler(request)
+
+    @staticmethod
+    def _abort(request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError()
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _reject(400, "invalid JSON body") from None
+        if not isinstance(body, dict):
+            raise _reject(400, "body must be a JSON object")
+        return body
+
+    def _model(self, body: dict[str, Any]) -> str:
+        if not body.get("model"):
+            raise _reject(400, "model is required")
+        name = self.sim.lookup(body["model"])
+        if name is None:
+            raise _reject(404, f'model "{body["model"]}" not found, try pulling it first')
+        return name
+
+    def _keep_alive(self, body: dict[str, Any]) -> float:
+        try:
+            return parse_keep_alive(body.get("keep_alive"), self.sim.default_keep_alive)
+        except ValueError as exc:
+            raise _reject(400, str(exc)) from None
+
+    # -- generate / chat ------------------------------------------------------------------------------
+    async def generate(self, request: web.Request) -> web.StreamResponse:
+        return await self._complete(request, "generate")
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._complete(request, "chat")
+
+    async def _complete(self, request: web.Request, endpoint: str) -> web.StreamResponse:
+        arrived = time.monotonic()
+        body = await self._body(request)
+        self.sim.record(endpoint, body)
+        fault = self.sim.draw_faults()
+        if fault.die:
+            self.sim.on_die()
+            return self._abort(request)
+        model = self._model(body)
+        keep_alive = self._keep_alive(body)
+        if fault.error_503:
+            return _error(503, "server busy, please try again.  maximum pending requests exceeded (SIMULATOR fault)")
+        if fault.error_500:
+            return _error(500, "llama runner process has terminated (SIMULATOR fault injection)")
+        if fault.hang:
+            await asyncio.sleep(self.sim.faults.hang_seconds)
+        options = body.get("options") if isinstance(body.get("options"), dict) else {}
+        num_ctx = options.get("num_ctx")
+        num_ctx = int(num_ctx) if isinstance(num_ctx, (int, float)) and num_ctx > 0 else None
+        empty = not body.get("prompt") if endpoint == "generate" else not body.get("messages")
+        base = {"model": body["model"], "created_at": _now_iso()}
+        if endpoint == "chat":
+            base["message"] = {"role": "assistant", "content": ""}
+        else:
+            base["response"] = ""
+        try:
+            if empty and keep_alive == 0:
+                self.sim.residency.unload_now(model)
+                return web.json_response({**base, "done": True, "done_reason": "unload"})
+            if empty:
+                async with self.sim.residency.lease(model, num_ctx, keep_alive, slot=False) as lease:
+                    pass
+                return web.json_response({**base, "done": True, "done_reason": "load",
+                                          "load_duration": int(lease.load_seconds * NS)})
+            answer = build_answer(endpoint, body)
+            text = bad_answer(answer) if fault.bad_answer and not answer.is_retry else answer.text
+            done_reason = "stop"
+            limit = options.get("num_predict")
+            if isinstance(limit, int) and 0 < limit < _tokens(len(text)):
+                text, done_reason = text[: limit * 4], "length"
+            async with self.sim.residency.lease(model, num_ctx, keep_alive, kind=endpoint) as lease:
+                profile = lease.instance.profile
+                stats = {"prompt_eval_count": _tokens(answer.prompt_chars),
+                         "prompt_eval_duration": max(1000, int(profile.request_seconds * NS)),
+                         "eval_count": _tokens(len(text)),
+                         "eval_duration": max(1000, int(profile.token_seconds * _tokens(len(text)) * NS)),
+                         "load_duration": int(lease.load_seconds * NS)}
+                if body.get("stream", True):
+                    return await self._stream(request, endpoint, base, text, done_reason, stats, profile,
+                                              fault.drop, arrived)
+                await asyncio.sleep(profile.request_seconds + profile.token_seconds * stats["eval_count"])
+                final = self._final(base, endpoint, text, done_reason, stats, arrived)
+                if fault.drop:
+                    return await self._drop(request, json.dumps(final).encode())
+                return web.json_response(final)
+        except QueueFull:
+            return _error(503, "server busy, please try again.  maximum pending requests exceeded")
+
+    @staticmethod
+    def _final(base: dict, endpoint: str, text: str, done_reason: str, stats: dict, arrived: float) -> dict:
+        final = {**base, "created_at": _now_iso(), "done": True, "done_reason": done_reason,
+                 "total_duration": int((time.monotonic() - arrived) * NS), **stats}
+        if endpoint == "chat":
+            final["message"] = {"role": "assistant", "content": text}
+        else:
+            final["response"] = text
+        return final
+
+    async def _stream(self, request: web.Request, endpoint: str, base: dict, text: str, done_reason: str,
+                      stats: dict, profile: Any, drop: bool, arrived: float) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        await asyncio.sleep(profile.request_seconds)
+        pieces = _chunks(text)
+        for i, piece in enumerate(pieces):
+            if drop and i >= len(pieces) // 2:
+                return self._abort(request)
+            if profile.token_seconds:
+                await asyncio.sleep(profile.token_seconds * _tokens(len(piece)))
+            chunk = {**base, "created_at": _now_iso(), "done": False}
+            if endpoint == "chat":
+                chunk["message"] = {"role": "assistant", "content": piece}
+            else:
+                chunk["response"] = piece
+            await response.write(json.dumps(chunk).encode() + b"\n")
+        final = self._final(base, endpoint, "", done_reason, stats, arrived)
+        await response.write(json.dumps(final).encode() + b"\n")
+        await response.write_eof()
+        return response
+
+    async def _drop(self, request: web.Request, payload: bytes) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(payload)
+        await response.prepare(request)
+        await response.write(payload[: len(payload) // 2])
+        return self._abort(request)
+
+    # -- embeddings -----------------------------------------------------------------------------------
+    async def embed(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        legacy = request.path.endswith("/embeddings")
+        model = self._model(body)
+        inputs = body.get("prompt", "") if legacy else body.get("input", "")
+        inputs = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs or []]
+        dims = int(body.get("dimensions") or 384)
+        arrived = time.monotonic()
+        try:
+            async with self.sim.residency.lease(model, None, self._keep_alive(body), kind="embed") as lease:
+                await asyncio.sleep(lease.instance.profile.request_seconds)
+        except QueueFull:
+            return _error(503, "server busy, please try again.  maximum pending requests exceeded")
+        vectors = [embedding(text, dims) for text in inputs]
+        if legacy:
+            return web.json_response({"embedding": vectors[0] if vectors else []})
+        return web.json_response({"model": body["model"], "embeddings": vectors,
+                                  "total_duration": int((time.monotonic() - arrived) * NS),
+                                  "load_duration": int(lease.load_seconds * NS),
+                                  "prompt_eval_count": sum(_tokens(len(t)) for t in inputs)})
+
+    # -- model information ------------------------------------------------------------------------------
+    def _entry(self, name: str) -> dict[str, Any]:
+        profile = self.sim.catalog[name]
+        return {"name": name, "model": name, "size": profile.size_bytes, "digest": model_digest(name),
+                "details": model_details(name)}
+
+    async def tags(self, request: web.Request) -> web.Response:
+        modified = "2025-01-01T00:00:00Z"
+        return web.json_response({"models": [{**self._entry(n), "modified_at": modified} for n in self.sim.catalog]})
+
+    async def ps(self, request: web.Request) -> web.Response:
+        models = []
+        now = self.sim.clock()
+        for inst in self.sim.residency.ps():
+            if inst.expires_at is not None:
+                left = inst.expires_at - now
+            else:
+                left = FOREVER if inst.keep_alive == FOREVER or inst.refs == 0 else inst.keep_alive
+            models.append({**self._entry(inst.name), "expires_at": _now_iso(left),
+                           "size_vram": inst.profile.size_bytes, "context_length": inst.num_ctx})
+        return web.json_response({"models": models})
+
+    async def show(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        name = self._model({"model": body.get("model") or body.get("name")})
+        profile, details = self.sim.catalog[name], model_details(name)
+        family = details["family"]
+        return web.json_response({
+            "license": "Simulated model: the Ollama SIMULATOR runs no weights.",
+            "modelfile": f"# Modelfile of a SIMULATED model ({BANNER})\nFROM {name}\n",
+            "parameters": f"num_ctx {profile.num_ctx}",
+            "template": "{{ .System }}\n{{ .Prompt }}",
+            "details": details,
+            "model_info": {"general.architecture": family, "general.basename": name.split(":")[0],
+                           f"{family}.context_length": 8192, "general.simulator": True},
+            "capabilities": ["completion", "embedding"],
+            "modified_at": "2025-01-01T00:00:00Z",
+        })
+
+    async def pull(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        if self.sim.lookup(body.get("model") or body.get("name")) is None:
+            return _error(500, "pull model manifest: file does not exist (the SIMULATOR serves only its configured models)")
+        if body.get("stream", True):
+            lines = [{"status": "pulling manifest"}, {"status": "verifying sha256 digest"}, {"status": "success"}]
+            return web.Response(text="".join(json.dumps(x) + "\n" for x in lines), content_type="application/x-ndjson")
+        return web.json_response({"status": "success"})
+
+    async def version(self, request: web.Request) -> web.Response:
+        return web.json_response({"version": VERSION, "simulator": True, "description": BANNER})
+
+    async def root(self, request: web.Request) -> web.Response:
+        return web.Response(text=f"{BANNER} is running")
+
+    # -- /sim/* -----------------------------------------------------------------------------------------
+    async def sim_timeline(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sim.snapshot())
+
+    async def sim_requests(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sim.request_log)
+
+    async def sim_reset(self, request: web.Request) -> web.Response:
+        await request.app[SERVER_KEY].reset()
+        return web.json_response({"status": "reset"})
+
+    async def sim_faults(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            try:
+                self.sim.set_faults(FaultConfig.from_dict(await self._body(request)))
+            except (TypeError, ValueError) as exc:
+                return _error(400, str(exc))
+        return web.json_response(self.sim.faults.to_dict())
+
+
+def make_app(sim: Simulator, server: SimulatorServer) -> web.Application:
+    api = Api(sim)
+    app = web.Application(middlewares=[api.crashed], client_max_size=64 * 1024 * 1024)
+    app[SERVER_KEY] = server
+    app.add_routes([
+        web.post("/api/generate", api.generate), web.post("/api/chat", api.chat),
+        web.post("/api/embed", api.embed), web.post("/api/embeddings", api.embed),
+        web.post("/api/show", api.show), web.post("/api/pull", api.pull),
+        web.get("/api/ps", api.ps), web.get("/api/tags", api.tags), web.get("/api/version", api.version),
+        web.get("/", api.root),
+        web.get("/sim/timeline", api.sim_timeline), web.get("/sim/requests", api.sim_requests),
+        web.post("/sim/reset", api.sim_reset), web.post("/sim/faults", api.sim_faults),
+        web.get("/sim/faults", api.sim_faults),
+    ])
+    return app

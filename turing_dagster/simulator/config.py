@@ -1,0 +1,168 @@
+"""Configuration of the Ollama SIMULATOR (a stand-in for tests, demos and benchmarks, not a model server).
+
+Model names follow Ollama: ``gemma2`` means ``gemma2:latest``; both spellings address the same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+BANNER = "Ollama SIMULATOR (stand-in for tests, demos and benchmarks; not a model server)"
+DEFAULT_NUM_CTX = 4096
+FOREVER = float("inf")
+
+
+def normalize_model_name(name: str) -> str:
+    """``gemma2`` -> ``gemma2:latest``; ``Gemma3:4B`` -> ``gemma3:4b`` (Ollama names are case-insensitive)."""
+    name = (name or "").strip().lower()
+    if not name:
+        return name
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last else f"{name}:latest"
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_keep_alive(value: Any, default: float = 300.0) -> float:
+    """Ollama ``keep_alive`` -> seconds: numbers are seconds, strings are Go durations ("5m", "1h30m", "0").
+
+    Negative means forever (returned as ``FOREVER``); ``None`` means ``default``.
+    """
+    if value is None or value == "":
+        return default
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        sign = -1.0 if text.startswith("-") else 1.0
+        body = text.lstrip("+-")
+        try:
+            seconds = sign * float(body)
+        except ValueError:
+            parts = _DURATION_PART.findall(body)
+            if not parts or "".join(n + u for n, u in parts) != body:
+                raise ValueError(f"invalid keep_alive duration {value!r}") from None
+            seconds = sign * sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    else:
+        raise ValueError(f"invalid keep_alive {value!r}")  # noqa: TRY004 - the API answers 400 for it
+    return FOREVER if seconds < 0 else seconds
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """Timing and size of one simulated model; ``None`` fields inherit ``SimulatorConfig.default_profile``."""
+
+    load_seconds: float | None = None
+    request_seconds: float | None = None  # fixed cost per request (prompt evaluation)
+    token_seconds: float | None = None  # per output token
+    size_bytes: int | None = None
+    num_ctx: int | None = None  # context length when a request gives no options.num_ctx
+
+    def resolved(self, default: ModelProfile, name: str = "") -> ModelProfile:
+        merged = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key, value in merged.items():
+            if value is None:
+                merged[key] = getattr(default, key)
+        merged["load_seconds"] = float(merged["load_seconds"] or 0.0)
+        merged["request_seconds"] = float(merged["request_seconds"] or 0.0)
+        merged["token_seconds"] = float(merged["token_seconds"] or 0.0)
+        merged["num_ctx"] = int(merged["num_ctx"] or DEFAULT_NUM_CTX)
+        if merged["size_bytes"] is None:
+            merged["size_bytes"] = guess_size_bytes(name)
+        return ModelProfile(**merged)
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Injected faults; rates are probabilities per generate/chat request drawn from ``random.Random(seed)``.
+
+    ``die_after=N``: after N more generate/chat requests the simulated server "crashes": it stops listening
+    and aborts every open connection (until ``reset()``). ``bad_answer_rate`` (an extension) answers with
+    invalid output (broken JSON / empty text), except to a retry that complains about a previous answer.
+    """
+
+    error_500_rate: float = 0.0
+    error_503_rate: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    drop_rate: float = 0.0
+    die_after: int | None = None
+    seed: int = 0
+    bad_answer_rate: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FaultConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT_MODEL_NAMES = ("gemma3:4b", "gemma2", "qwen2.5", "llama3.2")
+
+
+def _default_models() -> dict[str, ModelProfile]:
+    return {name: ModelProfile() for name in DEFAULT_MODEL_NAMES}
+
+
+@dataclass
+class SimulatorConfig:
+    """Everything the SIMULATOR does; the Ollama environment variable each field mirrors is noted."""
+
+    models: dict[str, ModelProfile] = field(default_factory=_default_models)
+    default_profile: ModelProfile = field(
+        default_factory=lambda: ModelProfile(load_seconds=0.05, request_seconds=0.01, token_seconds=0.0)
+    )
+    parallel: int = 4  # OLLAMA_NUM_PARALLEL: inference slots per loaded model
+    max_loaded_models: int = 1  # OLLAMA_MAX_LOADED_MODELS (<= 0: unlimited)
+    max_queue: int = 512  # OLLAMA_MAX_QUEUE: requests waiting for a slot beyond this get 503
+    default_keep_alive: str | float = "5m"  # OLLAMA_KEEP_ALIVE
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def catalog(self) -> dict[str, ModelProfile]:
+        """Full model name -> resolved profile."""
+        return {
+            normalize_model_name(name): (profile or ModelProfile()).resolved(
+                self.default_profile, normalize_model_name(name)
+            )
+            for name, profile in self.models.items()
+        }
+
+    def with_faults(self, faults: FaultConfig) -> SimulatorConfig:
+        return replace(self, faults=faults)
+
+
+def guess_size_bytes(name: str) -> int:
+    """A plausible on-disk size from the parameter count in the tag (``4b`` -> ~3.3 GB)."""
+    match = re.search(r"(\d+(?:\.\d+)?)b\b", name.split(":", 1)[-1]) or re.search(r"(\d+(?:\.\d+)?)b\b", name)
+    billions = float(match.group(1)) if match else 7.0
+    return int(billions * 0.62e9 + 0.8e9)
+
+
+def model_digest(name: str) -> str:
+    return hashlib.sha256(f"turing-simulator:{name}".encode()).hexdigest()
+
+
+def model_details(name: str) -> dict[str, Any]:
+    base = name.split(":", 1)[0].rsplit("/", 1)[-1]
+    family = re.sub(r"[\d.]+$", "", base) or base
+    tag = name.split(":", 1)[1] if ":" in name else "latest"
+    size = re.search(r"(\d+(?:\.\d+)?)b", tag)
+    return {
+        "parent_model": "",
+        "format": "gguf",
+        "family": family,
+        "families": [family],
+        "parameter_size": f"{size.group(1)}B" if size else "7B",
+        "quantization_level": "Q4_K_M",
+    }
