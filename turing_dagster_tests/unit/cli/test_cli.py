@@ -1,0 +1,109 @@
+"""The `turing` console script as a user meets it: one line per mistake, exit codes, idempotent init."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from turing_dagster.cli import main
+from turing_dagster.store.engine import dispose_all, get_engine
+from turing_dagster.store.schema import conversations, postings, workflow_conversations, workflows
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "dagster" / "workflows"
+
+
+@pytest.fixture
+def env(db_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("TURING_DATABASE_URL", db_url)
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(WORKFLOWS))
+    yield db_url
+    dispose_all()
+
+
+def turing(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["turing", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _count(url, table):
+    with get_engine(url).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def test_init_is_idempotent_and_resyncs_an_edit(env, capsys, monkeypatch, tmp_path):
+    code, out, _ = turing(capsys, monkeypatch, "init")
+    assert code == 0 and "schema created" in out and "synced workflow 9001 branchy" in out
+    assert turing(capsys, monkeypatch, "init")[1].startswith("schema up to date")
+    assert (_count(env, workflows), _count(env, conversations), _count(env, workflow_conversations)) == (2, 10, 10)
+    edited = tmp_path / "wf"
+    edited.mkdir()
+    (edited / "b.yaml").write_text((WORKFLOWS / "branchy.yaml").read_text().replace("name: grade", "name: grader")
+                                    .replace("{grade}", "{grader}").replace("goto: grade", "goto: grader"))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    assert turing(capsys, monkeypatch, "init")[0] == 0
+    with get_engine(env).connect() as conn:
+        name = conn.execute(sa.select(conversations.c.canonical_name).where(conversations.c.conversation_id == 903)).scalar()
+    assert name == "grader" and _count(env, conversations) == 10
+
+
+def test_commands_before_init_say_so_in_one_line(env, capsys, monkeypatch, tmp_path):
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"posting_id": "a"}\n')
+    code, _, err = turing(capsys, monkeypatch, "postings", "load", str(f))
+    assert code == 1 and err.strip() == "error: the Turing schema is missing or old: run `turing init` first"
+
+
+def test_a_bad_postings_file_is_rejected_whole_with_its_line(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"posting_id": "a", "job_title": "ok"}\n\n{"job_title": "no id"}\n')
+    code, _, err = turing(capsys, monkeypatch, "postings", "load", str(f))
+    assert code == 2 and err.strip() == f"error: {f}:3: posting_id is missing or empty"
+    assert "Traceback" not in err and _count(env, postings) == 0
+    f.write_text('{"posting_id": "a", "job_title": "ok", "team": "ops"}\n')
+    code, out, _ = turing(capsys, monkeypatch, "postings", "load", str(f))
+    assert code == 0 and "1 new" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["run", "nope"], 2, "no workflow 'nope'; known: branchy (9001), pyonly (9002)"),
+        (["status", "404"], 2, "no workflow '404'"),
+        (["run", "branchy", "--wave-size", "0"], 2, "Invalid value for '--wave-size'"),
+        (["validate", "/does/not/exist.yaml"], 2, "/does/not/exist.yaml"),
+        (["frobnicate"], 2, "No such command 'frobnicate'"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_nonzero(env, capsys, monkeypatch, args, code, needle):
+    turing(capsys, monkeypatch, "init")
+    got, out, err = turing(capsys, monkeypatch, *args)
+    assert got == code and needle in err and "Traceback" not in err + out
+
+
+def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps({"posting_id": f"x{i}", "job_description": "d" * 30}) + "\n" for i in range(3)))
+    turing(capsys, monkeypatch, "postings", "load", str(f))
+    code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["not_admitted"] == 3 and [s["step"] for s in data["steps"]] == ["01_clean", "02_risky", "03_tail"]
+    code, _, err = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1")
+    assert code == 1 and "posting 'x1' has no checkpoints in pyonly" in err
+    code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 0 and "admitted 3 pending postings into 1 new wave(s): w000001" in out
+    code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1", "--json")
+    assert [e["conversation"] for e in json.loads(out)] == ["clean", "risky", "tail"]
+    code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 0 and "nothing pending for pyonly" in out
