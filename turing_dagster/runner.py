@@ -36,10 +36,11 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan) -> list[str]:
+def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool = False) -> list[str]:
     """Waves with a posting that has not reached the end under the current definitions.
 
-    A posting held up by a failed step does not keep its wave open: rerun that wave explicitly.
+    A posting held up by a failed step keeps its wave open only with `retry_failed`, so that a
+    posting that always fails (bad input) does not cost a model load on every run.
     """
     keys = wave_keys(engine, plan.workflow.workflow_id)
     if not keys:
@@ -47,7 +48,7 @@ def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan) -> list[str]:
     state = load_wave_state(engine, plan, keys, len(plan.steps) - 1)
     last = len(plan.steps) - 1
     return sorted(
-        {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last and ps.failed is None}
+        {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last and (retry_failed or ps.failed is None)}
     )
 
 
@@ -113,6 +114,7 @@ def run_workflow(
     wave_size: int,
     echo: Callable[[str], None] = print,
     log_level: str = "WARNING",
+    retry_failed: bool = False,
 ) -> RunReport:
     """Admit all pending postings (no waiting) and run every unfinished wave, a range per run."""
     sync_workflows(engine, [workflow])
@@ -129,7 +131,7 @@ def run_workflow(
         instance.add_dynamic_partitions(partitions.name, missing)
     ordered = instance.get_dynamic_partitions(partitions.name)
     plan = WorkflowPlan(workflow)
-    report.ranges = contiguous_ranges(unfinished_waves(engine, plan), ordered)
+    report.ranges = contiguous_ranges(unfinished_waves(engine, plan, retry_failed), ordered)
     for start, end in report.ranges:
         label = start if start == end else f"{start}..{end}"
         echo(f"running {workflow.name} on wave {label}")

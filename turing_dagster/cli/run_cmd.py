@@ -30,8 +30,9 @@ def _summary(report: RunReport) -> Table:
 @click.command()
 @click.argument("workflow")
 @click.option("--wave-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Most postings per wave.")
+@click.option("--retry-failed", is_flag=True, help="Also rerun waves whose postings failed a step, retrying those steps.")
 @click.option("--verbose", "-v", is_flag=True, help="Show Dagster's step log on the console.")
-def run(workflow: str, wave_size: int, verbose: bool) -> None:
+def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> None:
     """Admit all pending postings of WORKFLOW into waves and materialize them now, in this process.
 
     The runs are recorded in DAGSTER_HOME (visible in `dagster dev`). Per-posting failures are
@@ -45,7 +46,8 @@ def run(workflow: str, wave_size: int, verbose: bool) -> None:
     instance = dagster_instance()
     console = Console(width=None if sys.stdout.isatty() else 120)
     report = run_workflow(
-        engine, spec, job, instance, wave_size, echo=console.print, log_level="INFO" if verbose else "WARNING"
+        engine, spec, job, instance, wave_size, echo=console.print, log_level="INFO" if verbose else "WARNING",
+        retry_failed=retry_failed,
     )
     if not report.ranges:
         console.print(f"nothing pending for {spec.name}: no LLM calls made")

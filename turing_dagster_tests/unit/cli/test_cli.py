@@ -107,3 +107,15 @@ def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
     assert [e["conversation"] for e in json.loads(out)] == ["clean", "risky", "tail"]
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "nothing pending for pyonly" in out
+
+
+def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps({"posting_id": f"y{i}", "job_description": "d" * 30}) + "\n" for i in range(9)))
+    turing(capsys, monkeypatch, "postings", "load", str(f))
+    code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 0 and "1 posting step(s) failed" in out  # y7: the test actor raises for ids ending in 7
+    assert "nothing pending" in turing(capsys, monkeypatch, "run", "pyonly")[1]
+    code, out, _ = turing(capsys, monkeypatch, "run", "pyonly", "--retry-failed")
+    assert code == 0 and "running pyonly on wave w000001" in out and "1 posting step(s) failed" in out
