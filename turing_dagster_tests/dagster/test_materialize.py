@@ -91,3 +91,24 @@ def test_rerunning_a_wave_redoes_only_failed_steps(setup, instance):
     meta = _metadata(result, "02_risky", "w000001")
     assert meta["already_done"] == 9 and meta["failed"] == 1 and meta["completed"] == 0
     assert _statuses(engine) == before
+
+
+def test_steps_log_structured_wave_batch_events(setup, instance):
+    import json
+
+    engine, assets, resources = setup
+    result = dg.materialize(assets, partition_key="w000002", instance=instance, resources=resources)
+    events = []
+    for entry in instance.all_logs(result.run_id):
+        text = entry.user_message or ""
+        if text.startswith("{") and '"event": "wave_batch_' in text:
+            events.append(json.loads(text))
+    started = [e for e in events if e["event"] == "wave_batch_started"]
+    finished = [e for e in events if e["event"] == "wave_batch_finished"]
+    assert [e["conversation"] for e in started] == ["clean", "risky", "tail"]
+    assert started[1] == {
+        "event": "wave_batch_started", "workflow": "pyonly", "waves": ["w000002"], "execution_order": 2,
+        "conversation": "risky", "model": "python:turing_dagster_tests.actors:explode", "active_postings": 10,
+        "skipped": 0, "already_done": 0, "not_ready": 0,
+    }
+    assert finished[1]["completed"] == 9 and finished[1]["failed"] == 1 and "seconds" in finished[1]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import jsonschema
@@ -33,15 +33,19 @@ def config(load=0.02, request=0.01, token=0.0, **kw) -> SimulatorConfig:
                            default_profile=profile, **kw)
 
 
+_cleanup = contextlib.ExitStack()
+
+
 @pytest.fixture
 def simulator():
-    """simulator(**config kwargs) -> a running simulator on a free port; all are stopped after the test."""
-    with contextlib.ExitStack() as stack:
-        yield lambda **kw: stack.enter_context(start_simulator(config(**kw), host="127.0.0.1", port=0))
+    """simulator(**config kwargs) -> a running simulator on a free port; it and its clients stop after the test."""
+    with _cleanup:
+        yield lambda **kw: _cleanup.enter_context(start_simulator(config(**kw), host="127.0.0.1", port=0))
 
 
 def client(sim, **kw) -> ollama.Client:
-    return ollama.Client(host=sim.url, **kw)
+    """The real ollama client; closed (with the simulators) at the end of the test."""
+    return _cleanup.enter_context(ollama.Client(host=sim.url, **kw))
 
 
 def status_of(fn) -> int:
@@ -124,7 +128,7 @@ def test_an_empty_prompt_loads_and_keep_alive_zero_unloads(simulator):
     assert r.done_reason == "load" and time.monotonic() - started >= 0.1
     (m,) = c.ps().models
     assert (m.name, m.model, m.context_length, m.size_vram) == (G2, G2, 8192, m.size)
-    left = (m.expires_at - datetime.now(timezone.utc)).total_seconds()
+    left = (m.expires_at - datetime.now(UTC)).total_seconds()
     assert 290 < left <= 300  # default keep_alive 5m
     assert c.chat(model="gemma2", messages=[], options={"num_ctx": 8192}).done_reason == "load"
     assert c.generate(model="gemma2", keep_alive=0).done_reason == "unload"
@@ -217,7 +221,7 @@ def test_parallel_slots_are_never_exceeded_and_the_rest_queue(simulator):
 
 
 def test_a_full_queue_answers_503(simulator):
-    sim = simulator(load=0.0, request=0.3, parallel=1, max_queue=2)
+    sim = simulator(load=0.0, request=0.5, parallel=1, max_queue=2)
     c = client(sim)
     with ThreadPoolExecutor(6) as pool:
         statuses = list(pool.map(lambda i: status_of(lambda: c.generate(model="gemma2", prompt=f"{i}")), range(6)))
@@ -271,6 +275,19 @@ def test_dropped_and_hanging_responses_fail_on_the_client(simulator):
     assert sim.timeline()["counts"]["faults"] == {"drop": 2, "hang": 1}
 
 
+def test_bad_answers_are_injected_but_a_retry_that_complains_gets_a_proper_one(simulator):
+    sim = simulator(faults=FaultConfig(bad_answer_rate=1.0))
+    c = client(sim)
+    ask = [{"role": "user", "content": "List the skills.\n" + POSTING}]
+    bad = c.chat(model="gemma2", messages=ask, format="json").message.content
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(bad)
+    retry = [*ask, {"role": "assistant", "content": bad},
+             {"role": "user", "content": "Your previous answer was invalid JSON. Try again."}]
+    assert json.loads(c.chat(model="gemma2", messages=retry, format="json").message.content)["skills"]
+    assert sim.timeline()["counts"]["faults"] == {"bad_answer": 2}
+
+
 def test_json_schema_answers_validate_and_requests_are_recorded(simulator):
     sim = simulator()
     c = client(sim)
@@ -314,20 +331,21 @@ def _free_port() -> int:
 def test_the_cli_announces_itself_serves_and_stops_on_sigterm():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "turing_dagster.simulator.cli", "--port", str(port),
-                             "--models", "gemma2,qwen2.5:7b", "--parallel", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = proc.stdout.readline().strip()
-        assert line == ("Ollama SIMULATOR (stand-in for tests, demos and benchmarks; not a model server) "
-                        f"listening on http://127.0.0.1:{port}")
-        c = ollama.Client(host=f"http://127.0.0.1:{port}")
-        assert [m.model for m in c.list().models] == [G2, "qwen2.5:7b"]
-        assert c.generate(model="qwen2.5:7b", prompt="hi").done
-        proc.terminate()
-        assert proc.wait(10) == 0
-    finally:
-        proc.kill()
+    command = [sys.executable, "-m", "turing_dagster.simulator.cli", "--port", str(port),
+               "--models", "gemma2,qwen2.5:7b", "--parallel", "2"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            line = proc.stdout.readline().strip()
+            assert line == ("Ollama SIMULATOR (stand-in for tests, demos and benchmarks; not a model server) "
+                            f"listening on http://127.0.0.1:{port}")
+            with ollama.Client(host=f"http://127.0.0.1:{port}") as c:
+                assert [m.model for m in c.list().models] == [G2, "qwen2.5:7b"]
+                assert c.generate(model="qwen2.5:7b", prompt="hi").done
+            proc.terminate()
+            assert proc.wait(10) == 0
+            assert proc.stderr.read() == ""
+        finally:
+            proc.kill()
 
 
 def test_the_cli_on_a_busy_port_is_one_line_and_exit_1():
@@ -336,6 +354,6 @@ def test_the_cli_on_a_busy_port_is_one_line_and_exit_1():
         busy.listen()
         port = busy.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "turing_dagster.simulator.cli", "--port", str(port)],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: port already in use"]

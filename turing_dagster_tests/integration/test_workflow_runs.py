@@ -132,3 +132,27 @@ def test_a_missing_model_fails_the_run_with_one_line_before_any_posting(engine, 
     assert any("model 'nosuchmodel:1b' not found on " + sim.url in line for line in report.failures), report.failures
     assert not [r for r in rows(engine) if r.conversation_id == 902]
     assert sum(llm_calls(sim).values()) == 0
+
+
+def test_a_prompt_with_a_missing_field_fails_that_posting_and_is_never_sent(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
+    edited = tmp_path / "workflows"
+    shutil.copytree(workflows_dir, edited)
+    path = edited / "branchy.yaml"
+    path.write_text(path.read_text().replace("Summarise this posting: {clean}", "Summarise this {posting.team} posting: {clean}"))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    make_postings(engine, 8)
+    from turing_dagster.store.postings import upsert_postings
+
+    upsert_postings(engine, [{"posting_id": "teamed", "job_title": "x", "job_description": TEXT, "extra": {"team": "data"}}])
+    report = run(engine, instance)
+    assert report.ok  # per-posting failures are counted, not fatal
+    summarize = {r.posting_id: r for r in rows(engine) if r.conversation_id == 902}
+    assert summarize["teamed"].status == "completed"
+    failed = {pid: r for pid, r in summarize.items() if r.status == "failed"}
+    assert failed and all(r.error == "unresolved placeholder {posting.team}; prompt not sent" for r in failed.values())
+    assert all(r.state_snapshot["current_conversation_id"] == 902 for r in failed.values())
+    asked = {pid for (_, pid) in llm_calls(sim)}
+    assert asked == {"teamed"} and report.steps["02_summarize"]["failed"] == len(failed)
+
+
+TEXT = "Data engineer for our analytics team: Python, SQL, and dbt experience needed."
