@@ -121,7 +121,7 @@ class Api:
         else:
             base["response"] = ""
         try:
-            if empty and keep_alive == 0:
+            if empty and keep_alive == 0 and body.get("keep_alive") is not None:  # Ollama: explicit 0 only
                 self.sim.residency.unload_now(model)
                 return web.json_response({**base, "done": True, "done_reason": "unload"})
             if empty:

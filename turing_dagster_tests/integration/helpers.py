@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -38,6 +40,17 @@ def make_postings(engine, n: int, prefix: str = "p") -> list[str]:
     ]
     upsert_postings(engine, records)
     return [r["posting_id"] for r in records]
+
+
+def edit_workflows(source: Path, target: Path, monkeypatch, old: str, new: str) -> Path:
+    """A copy of the test workflows with one edit in branchy.yaml, made the active definitions."""
+    shutil.copytree(source, target)
+    path = target / "branchy.yaml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(target))
+    return target
 
 
 def workflow(name: str = "branchy"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -12,6 +11,7 @@ from turing_dagster.progress import progress
 from turing_dagster.store.schema import postings
 from turing_dagster_tests.integration.helpers import (
     assert_routed_by_rules,
+    edit_workflows,
     llm_calls,
     make_postings,
     minimal_loads,
@@ -103,11 +103,7 @@ def test_editing_one_prompt_reruns_that_conversation_and_those_after_it(engine, 
     ids = make_postings(engine, 12)
     assert run(engine, instance).ok
     first = llm_calls(sim)
-    edited = tmp_path / "workflows"
-    shutil.copytree(workflows_dir, edited)
-    path = edited / "branchy.yaml"
-    path.write_text(path.read_text().replace("Grade the summary.", "Grade the summary strictly."))
-    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    edit_workflows(workflows_dir, tmp_path / "wf", monkeypatch, "Grade the summary.", "Grade the summary strictly.")
     sim.reset()
     report = run(engine, instance)
     assert report.ok and report.ranges == [("w000001", "w000001")]
@@ -121,11 +117,7 @@ def test_editing_one_prompt_reruns_that_conversation_and_those_after_it(engine, 
 
 
 def test_a_missing_model_fails_the_run_with_one_line_before_any_posting(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
-    edited = tmp_path / "workflows"
-    shutil.copytree(workflows_dir, edited)
-    path = edited / "branchy.yaml"
-    path.write_text(path.read_text().replace("actor: gemma3:4b\n    system", "actor: nosuchmodel:1b\n    system"))
-    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    edit_workflows(workflows_dir, tmp_path / "wf", monkeypatch, "actor: gemma3:4b\n    system", "actor: nosuchmodel:1b\n    system")
     make_postings(engine, 6)
     report = run(engine, instance)
     assert not report.ok
@@ -135,11 +127,9 @@ def test_a_missing_model_fails_the_run_with_one_line_before_any_posting(engine, 
 
 
 def test_a_prompt_with_a_missing_field_fails_that_posting_and_is_never_sent(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
-    edited = tmp_path / "workflows"
-    shutil.copytree(workflows_dir, edited)
-    path = edited / "branchy.yaml"
-    path.write_text(path.read_text().replace("Summarise this posting: {clean}", "Summarise this {posting.team} posting: {clean}"))
-    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(edited))
+    edit_workflows(
+        workflows_dir, tmp_path / "wf", monkeypatch, "Summarise this posting: {clean}", "Summarise this {posting.team} posting: {clean}"
+    )
     make_postings(engine, 8)
     from turing_dagster.store.postings import upsert_postings
 
