@@ -30,6 +30,7 @@ test: install
 bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
+	$(BIN)/python bench/waves.py --out bench/results/waves.json
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml

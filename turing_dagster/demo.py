@@ -58,9 +58,8 @@ def main() -> None:
         _turing("run", WORKFLOW)
         _turing("status", WORKFLOW)
     click.echo(
-        "\nThe Dagster UI with these runs: "
-        f"DAGSTER_HOME={os.environ.get('DAGSTER_HOME', settings.PROJECT_ROOT / '.dagster_home')} "
-        ".venv/bin/dagster dev -w workspace.yaml"
+        "\nThe Dagster UI with these runs: `make ui` "
+        f"(dagster dev -w workspace.yaml with DAGSTER_HOME={os.environ.get('DAGSTER_HOME')})"
     )
 
 

@@ -119,3 +119,15 @@ def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_pat
     assert "nothing pending" in turing(capsys, monkeypatch, "run", "pyonly")[1]
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly", "--retry-failed")
     assert code == 0 and "running pyonly on wave w000001" in out and "1 posting step(s) failed" in out
+
+
+def test_monitor_once_prints_the_step_table(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps({"posting_id": f"m{i}", "job_description": "d" * 30}) + "\n" for i in range(4)))
+    turing(capsys, monkeypatch, "postings", "load", str(f))
+    turing(capsys, monkeypatch, "run", "pyonly")
+    code, out, _ = turing(capsys, monkeypatch, "monitor", "pyonly", "--once")
+    lines = [line for line in out.splitlines() if "03_tail" in line]
+    assert code == 0 and len(lines) == 1 and lines[0].split("│")[4].strip() == "4"  # completed
+    assert "admitted 4, finished 4, waiting for a wave 0" in out
