@@ -45,4 +45,11 @@ def admit_pending(
         decision = Decision(True, pending, "admitted on request")
     if not decision.admit:
         return decision, []
-    return decision, admit(engine, workflow.workflow_id, wave_size or workflow.waves.max_size)
+    for attempt in range(3):
+        try:
+            return decision, admit(engine, workflow.workflow_id, wave_size or workflow.waves.max_size)
+        except sa.exc.IntegrityError:
+            # the sensor and `turing run` admitted at the same moment: the loser rolled back; look again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

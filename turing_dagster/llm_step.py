@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.ollama_session import LLMRequest, ModelSession
+from turing_dagster.ollama_session import LLMRequest, ModelSession, is_unavailable
 from turing_dagster.output_checks import check_output
 from turing_dagster.placeholders import UnresolvedPlaceholder
 from turing_dagster.planning import PlannedStep, WorkflowPlan
 from turing_dagster.stats import StepStats
-from turing_dagster.step import Chunk, CheckpointFactory, build_messages
+from turing_dagster.step import Chunk, CheckpointFactory, StepError, build_messages
 from turing_dagster.store.checkpoints import batched
 from turing_dagster.wave_state import PostingState
 
@@ -65,6 +65,13 @@ def llm_chunks(
                     factory.failed(ps, result.error, chunk, **extra)
             stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
             yield chunk
+            errors = [cp.error for cp in chunk.checkpoints if cp.status == "failed" and is_unavailable(cp.error)]
+            if requests and len(errors) == len(requests):
+                # the server is gone, not the postings: fail the run instead of failing every posting
+                raise StepError(
+                    f"conversation '{conv.name}': Ollama at {session.host} stopped answering "
+                    f"({len(errors)} requests of a chunk failed): {errors[0]}"
+                )
         if finish_with is not None:
             session.finish(finish_with())
 

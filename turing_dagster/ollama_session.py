@@ -48,6 +48,14 @@ class OllamaUnavailableError(OllamaError):
     """The host refuses connections."""
 
 
+# Failures that say nothing about the posting: the server was away. A later run retries them.
+UNAVAILABLE_MARKERS = ("transient errors after", " not loaded: ")
+
+
+def is_unavailable(error: str | None) -> bool:
+    return bool(error) and any(marker in error for marker in UNAVAILABLE_MARKERS)
+
+
 REASK = "Your answer was invalid: {reason}. Answer again following the instructions exactly."
 _END = object()
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from turing_dagster import settings
 from turing_dagster.admission import admit_pending
 from turing_dagster.assets import wave_partitions
+from turing_dagster.ollama_session import is_unavailable
 from turing_dagster.planning import WorkflowPlan
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
@@ -39,8 +40,8 @@ def dagster_instance() -> dg.DagsterInstance:
 def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool = False) -> list[str]:
     """Waves with a posting that has not reached the end under the current definitions.
 
-    A posting held up by a failed step keeps its wave open only with `retry_failed`, so that a
-    posting that always fails (bad input) does not cost a model load on every run.
+    A posting held up by a failed step keeps its wave open when the server was away, or with
+    `retry_failed`; so a posting that always fails (bad input) does not cost a load on every run.
     """
     keys = wave_keys(engine, plan.workflow.workflow_id)
     if not keys:
@@ -48,7 +49,8 @@ def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool =
     state = load_wave_state(engine, plan, keys, len(plan.steps) - 1)
     last = len(plan.steps) - 1
     return sorted(
-        {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last and (retry_failed or ps.failed is None)}
+        {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last
+         and (retry_failed or ps.failed is None or is_unavailable(ps.failed.error))}
     )
 
 

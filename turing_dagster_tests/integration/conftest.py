@@ -24,6 +24,9 @@ def simulator():
 
 @pytest.fixture
 def sim(simulator, monkeypatch):
+    from turing_dagster.simulator import FaultConfig
+
+    simulator.set_faults(FaultConfig())
     simulator.reset()
     monkeypatch.setenv("OLLAMA_HOST", simulator.url)
     return simulator

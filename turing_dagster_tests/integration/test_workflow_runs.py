@@ -146,3 +146,20 @@ def test_a_prompt_with_a_missing_field_fails_that_posting_and_is_never_sent(engi
 
 
 TEXT = "Data engineer for our analytics team: Python, SQL, and dbt experience needed."
+
+
+def test_a_server_that_dies_fails_the_run_and_a_plain_rerun_finishes(engine, instance, sim):
+    from turing_dagster.simulator import FaultConfig
+
+    ids = make_postings(engine, 20)
+    sim.set_faults(FaultConfig(die_after=12))  # dies inside the first LLM step
+    report = run(engine, instance)
+    assert not report.ok
+    assert any(("stopped answering" in line or "Ollama is not reachable at " + sim.url in line)
+               for line in report.failures), report.failures
+    assert any(r.status == "failed" for r in rows(engine))  # requests in flight when it died
+    sim.set_faults(FaultConfig())
+    sim.reset()  # the server is back
+    report = run(engine, instance)
+    assert report.ok and report.ranges == [("w000001", "w000001")]
+    assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
