@@ -7,6 +7,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
@@ -26,15 +27,25 @@ RANGE_END = "dagster/asset_partition_range_end"
 _STEP_FIELDS = ("completed", "failed", "skipped", "loads", "load_seconds", "seconds", "tokens_out")
 
 
+class DagsterHomeError(Exception):
+    """DAGSTER_HOME cannot hold an instance (missing, relative, or a broken dagster.yaml)."""
+
+
 def dagster_instance() -> dg.DagsterInstance:
     """The instance in DAGSTER_HOME; the project's own folder when unset (never a throwaway one)."""
     if not os.environ.get("DAGSTER_HOME"):
         home = settings.PROJECT_ROOT / ".dagster_home"
         home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists() and (settings.PROJECT_ROOT / "dagster.yaml").exists():
-            shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
         os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    home = Path(os.environ["DAGSTER_HOME"])
+    template = settings.PROJECT_ROOT / "dagster.yaml"
+    if home.is_dir() and not (home / "dagster.yaml").exists() and template.exists():
+        shutil.copy(template, home / "dagster.yaml")  # the project's settings, not Dagster's defaults
+    try:
+        return dg.DagsterInstance.get()
+    except Exception as exc:  # Dagster raises several types here, all about the folder or its yaml
+        text = " ".join(str(exc).split())
+        raise DagsterHomeError(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}: {text[:300]}") from exc
 
 
 def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool = False) -> list[str]:
@@ -115,7 +126,7 @@ def run_workflow(
     instance: dg.DagsterInstance,
     wave_size: int,
     echo: Callable[[str], None] = print,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
     retry_failed: bool = False,
 ) -> RunReport:
     """Admit all pending postings (no waiting) and run every unfinished wave, a range per run."""

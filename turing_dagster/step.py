@@ -70,6 +70,9 @@ def classify(
             not_ready += 1  # the posting is held up earlier (failed there, or that step has not run)
             continue
         nxt = ps.frontier.next_conversation_id
+        if nxt is not None and nxt not in plan.by_id:
+            not_ready += 1  # points at a conversation the definitions no longer have; versions rerun it
+            continue
         if nxt == conv.conversation_id:
             todo.append(ps)
         elif nxt is None or plan.by_id[nxt].index > step.index:

@@ -307,6 +307,10 @@ class Workflow(_Model):
             "format": conv.format,
             "validate": conv.checks.model_dump(mode="json") if conv.checks else None,
             "next": [r.model_dump(mode="json", by_alias=True) for r in conv.next] if conv.next is not None else None,
+            # where postings actually go, by name and id: inserting a step or renumbering a target
+            # re-routes postings even when this conversation's own text is unchanged
+            "routes_to": [(s, self.conversation(s).conversation_id) for s in self.successors(name)],
+            "conversation_id": conv.conversation_id,
             "save_to": conv.save_to,
             "retries": self.retries_for(name),
         }

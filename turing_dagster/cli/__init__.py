@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
 from turing_dagster.cli.run_cmd import run
@@ -12,6 +13,7 @@ from turing_dagster.cli.setup_cmds import init, postings
 from turing_dagster.cli.status_cmds import monitor, status
 from turing_dagster.cli.validate import validate
 from turing_dagster.simulator.cli import simulate_ollama
+from turing_dagster.store.engine import first_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +39,8 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
+        text = f"database error: {first_line(exc)}" if isinstance(exc, OperationalError) else str(exc)
+        click.echo(f"error: {text}", err=True)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

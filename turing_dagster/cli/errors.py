@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from turing_dagster.ollama_session import OllamaError
+from turing_dagster.runner import DagsterHomeError
 from turing_dagster.step import StepError
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.postings import PostingsFileError
@@ -13,7 +16,17 @@ class UnknownWorkflowError(Exception):
     """WORKFLOW names no workflow definition."""
 
 
-USER_ERRORS = (StoreError, PostingsFileError, WorkflowValidationError, OllamaError, StepError, UnknownWorkflowError)
+# OperationalError: the database went away or refused us mid-command; its first line says why
+USER_ERRORS = (
+    StoreError,
+    PostingsFileError,
+    WorkflowValidationError,
+    OllamaError,
+    StepError,
+    UnknownWorkflowError,
+    DagsterHomeError,
+    sa.exc.OperationalError,
+)
 
 
 def exit_code_for(exc: Exception) -> int:

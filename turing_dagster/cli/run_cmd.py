@@ -31,7 +31,7 @@ def _summary(report: RunReport) -> Table:
 @click.argument("workflow")
 @click.option("--wave-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Most postings per wave.")
 @click.option("--retry-failed", is_flag=True, help="Also rerun waves whose postings failed a step, retrying those steps.")
-@click.option("--verbose", "-v", is_flag=True, help="Show Dagster's step log on the console.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Dagster's event log on the console (failures are always summarised).")
 def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> None:
     """Admit all pending postings of WORKFLOW into waves and materialize them now, in this process.
 
@@ -46,7 +46,7 @@ def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> Non
     instance = dagster_instance()
     console = Console(width=None if sys.stdout.isatty() else 120)
     report = run_workflow(
-        engine, spec, job, instance, wave_size, echo=console.print, log_level="INFO" if verbose else "WARNING",
+        engine, spec, job, instance, wave_size, echo=console.print, log_level="INFO" if verbose else "CRITICAL",
         retry_failed=retry_failed,
     )
     if not report.ranges:

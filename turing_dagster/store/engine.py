@@ -17,6 +17,12 @@ class StoreError(Exception):
     """A store problem a user can fix (bad URL, unreachable server, missing schema)."""
 
 
+def first_line(exc: BaseException) -> str:
+    """A driver's message without its hint lines (psycopg2 spreads one error over several)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _on_sqlite_connect(dbapi_conn, _record) -> None:
     # WAL lets readers (status, monitor, the UI) proceed while a step commits; the busy timeout
     # covers the sensor and a run writing at the same moment.

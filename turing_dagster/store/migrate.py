@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from turing_dagster.store import schema
-from turing_dagster.store.engine import StoreError
+from turing_dagster.store.engine import StoreError, first_line
 
 
 def _v1(conn: sa.Connection) -> None:
@@ -38,7 +38,7 @@ def upgrade(engine: sa.Engine) -> tuple[int, int]:
                 conn.execute(sa.insert(schema.schema_version).values(version=version))
             return before, schema.SCHEMA_VERSION
     except sa.exc.OperationalError as exc:
-        raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+        raise StoreError(f"cannot reach the database: {first_line(exc)}") from exc
 
 
 def require_schema(engine: sa.Engine) -> None:
@@ -47,6 +47,6 @@ def require_schema(engine: sa.Engine) -> None:
         with engine.connect() as conn:
             version = current_version(conn)
     except sa.exc.OperationalError as exc:
-        raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+        raise StoreError(f"cannot reach the database: {first_line(exc)}") from exc
     if version < schema.SCHEMA_VERSION:
         raise StoreError("the Turing schema is missing or old: run `turing init` first")

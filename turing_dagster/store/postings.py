@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from turing_dagster.store.schema import postings
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _MAX_ERRORS = 20
+# a posting description can be far longer than the csv module's 128 KiB default field limit
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 class PostingsFileError(Exception):
@@ -42,6 +46,26 @@ def _text(value: Any, name: str) -> str | None:
     raise ValueError(f"{name} must be text, not {type(value).__name__}")
 
 
+def _check_storable(value: Any, where: str) -> None:
+    """Reject what a database cannot store, naming the field: NUL, lone surrogates, NaN/Infinity."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where} contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{where} contains an invalid character ({exc.reason})") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}, which JSON and the database cannot store")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, where)
+            _check_storable(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_storable(item, f"{where}[{index}]")
+
+
 def to_record(raw: Any) -> dict[str, Any]:
     """A row as stored: known columns, everything else in `extra`; raises ValueError naming the field."""
     if not isinstance(raw, dict):
@@ -60,17 +84,36 @@ def to_record(raw: Any) -> dict[str, Any]:
         if enabled not in (None, ""):
             record["enabled"] = _enabled(enabled)
     record["extra"] = data
+    for key, value in (*record.items(), *data.items()):
+        if key != "extra":
+            _check_storable(value, key)
     return record
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Any]]:
     suffix = path.suffix.lower()
-    with path.open(encoding="utf-8", newline="") as handle:
+    # utf-8-sig: spreadsheets save CSV with a byte-order mark
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         if suffix == ".csv":
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or "posting_id" not in reader.fieldnames:
+            reader = csv.DictReader(handle, strict=True)
+            try:
+                fieldnames = reader.fieldnames
+            except csv.Error as exc:
+                raise PostingsFileError(f"{path}:1: {exc}") from None
+            if not fieldnames or "posting_id" not in fieldnames:
                 raise PostingsFileError(f"{path}:1: the CSV header has no posting_id column")
-            for row in reader:
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield reader.line_num, ValueError(f"unreadable CSV row: {exc}")
+                    continue
                 if None in row:
                     yield reader.line_num, ValueError("more values than header columns")
                     continue
@@ -80,9 +123,11 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
                 if not line.strip():
                     continue
                 try:
-                    yield number, json.loads(line)
+                    yield number, json.loads(line, parse_constant=_reject_constant)
                 except json.JSONDecodeError as exc:
                     yield number, ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}")
+                except (ValueError, RecursionError) as exc:
+                    yield number, ValueError(f"invalid JSON: {exc}" if isinstance(exc, ValueError) else "JSON nested too deeply")
         else:
             raise PostingsFileError(f"{path}: unknown file type {suffix or '(none)'}: use .jsonl or .csv")
 

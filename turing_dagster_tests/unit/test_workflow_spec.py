@@ -154,3 +154,22 @@ def test_conversation_model_rejects(field: str, value: Any) -> None:
 def test_conversation_model_accepts_actors(actor: str) -> None:
     conv = Conversation.model_validate({"conversation_id": 1, "name": "c", "execution_order": 0, "actor": actor})
     assert conv.actor == actor
+
+
+def test_code_version_follows_structural_routing_changes():
+    from turing_dagster.workflow_loader import parse_workflow
+
+    def versions(conversations):
+        wf, errors = parse_workflow({"workflow_id": 1, "name": "w", "conversations": conversations})
+        assert not errors, errors
+        return {c.name: wf.code_version(c.name) for c in wf.conversations}
+
+    a = {"conversation_id": 1, "name": "a", "execution_order": 1, "actor": "python:m.x:f"}
+    b = {"conversation_id": 3, "name": "b", "execution_order": 3, "actor": "python:m.x:g"}
+    c = {"conversation_id": 2, "name": "c", "execution_order": 2, "actor": "python:m.x:h"}
+    base = versions([a, b])
+    # inserting c between a and b changes where a's postings go by default
+    assert versions([a, c, b])["a"] != base["a"] and versions([a, c, b])["b"] == base["b"]
+    # renumbering b changes a (its target) and b, nothing else
+    renumbered = versions([a, {**b, "conversation_id": 30}])
+    assert renumbered["a"] != base["a"] and renumbered["b"] != base["b"]

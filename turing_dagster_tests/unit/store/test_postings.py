@@ -76,3 +76,31 @@ def test_a_bad_row_rejects_the_whole_file(engine, tmp_path, content, suffix, exp
 def test_missing_file_is_one_line(tmp_path):
     with pytest.raises(PostingsFileError, match="no such file"):
         read_postings_file(tmp_path / "nope.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("raw", "suffix", "expected"),
+    [
+        (b'{"posting_id": "a", "job_description": "x\\u0000y"}\n', ".jsonl", "p.jsonl:1: job_description contains a NUL"),
+        (b'{"posting_id": "a", "job_title": "\\ud800"}\n', ".jsonl", "p.jsonl:1: job_title contains an invalid character"),
+        (b'{"posting_id": "a", "pay": NaN}\n', ".jsonl", "p.jsonl:1: invalid JSON: NaN is not a JSON value"),
+        (b'{"posting_id": "a", "deep": ' + b"[" * 100000 + b"]" * 100000 + b"}\n", ".jsonl", "p.jsonl:1: JSON nested too deeply"),
+        (b'{"posting_id": "a", "meta": {"k": "\\u0000"}}\n', ".jsonl", "p.jsonl:1: meta.k contains a NUL"),
+        (b"posting_id,job_title\n" + b'a,"unterminated\n', ".csv", "p.csv"),
+        (b"\xff\xfeposting_id\n", ".jsonl", "p.jsonl: not UTF-8 text"),
+    ],
+)
+def test_odd_content_is_one_line_naming_file_line_and_field(engine, tmp_path, raw, suffix, expected):
+    f = tmp_path / f"p{suffix}"
+    f.write_bytes(raw)
+    with pytest.raises(PostingsFileError) as err:
+        read_postings_file(f)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_csv_from_a_spreadsheet_with_bom_and_a_huge_field_loads(engine, tmp_path):
+    f = tmp_path / "p.csv"
+    long_text = "word " * 60000  # 300 KB, above the csv module's default field limit
+    f.write_bytes("\ufeffposting_id,job_description\r\nb1,".encode() + f'"{long_text}"\r\n'.encode())
+    upsert_postings(engine, read_postings_file(f))
+    assert len(_all(engine)["b1"].job_description) == len(long_text)
