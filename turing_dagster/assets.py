@@ -31,15 +31,6 @@ def asset_key(workflow: Workflow, step: PlannedStep) -> dg.AssetKey:
     return dg.AssetKey([workflow.name, asset_name(step.conversation)])
 
 
-def _unload_after(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:
-    """True when no later step of this run needs a model: the last LLM step frees the GPU."""
-    selected = context.run.asset_selection  # empty or None: the whole job
-    for later in plan.steps[step.index + 1 :]:
-        if later.model and (not selected or asset_key(plan.workflow, later) in selected):
-            return False
-    return True
-
-
 def _run_step(
     context: dg.AssetExecutionContext,
     plan: WorkflowPlan,
@@ -85,9 +76,7 @@ def _run_step(
     if conv.is_python:
         output.produce = python_chunks(plan, step, postings, stats, chunk_size)
     else:
-        session = open_session(ollama, plan, step)
-        finish = (lambda: None) if _unload_after(context, plan, step) else None
-        output.produce = llm_chunks(plan, step, postings, stats, chunk_size, session, finish)
+        output.produce = llm_chunks(plan, step, postings, stats, chunk_size, open_session(ollama, plan, step))
     return output
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.ollama_session import LLMRequest, ModelSession, is_unavailable
+from turing_dagster.ollama_session import LLMRequest, ModelSession
 from turing_dagster.output_checks import check_output
 from turing_dagster.placeholders import UnresolvedPlaceholder
 from turing_dagster.planning import PlannedStep, WorkflowPlan
@@ -23,12 +23,12 @@ def llm_chunks(
     stats: StepStats,
     chunk_size: int,
     session: ModelSession,
-    finish_with: Callable[[], str | None] | None,
 ) -> Callable[[list[PostingState]], Iterator[Chunk]]:
     """A producer for StepOutput: each chunk's requests run with the host's slots, then commit together.
 
-    Chunks are sent one after another, so a crash repeats at most the chunk in flight.
-    `finish_with` names the model the run needs next when the step ends (None: unload).
+    Chunks are sent one after another, so a crash repeats at most the chunk in flight. The model
+    stays loaded when the step ends: the next step's session keeps it if it needs the same model
+    and swaps it otherwise, and the resource unloads what is left when the run ends.
     """
     conv = step.conversation
     factory = CheckpointFactory(plan, step, stats)
@@ -39,7 +39,7 @@ def llm_chunks(
     def produce(todo: list[PostingState]) -> Iterator[Chunk]:
         for part in batched(todo, chunk_size):
             chunk = Chunk([], [])
-            requests, by_key = [], {}
+            requests, by_key, unavailable = [], {}, []
             for ps in part:
                 try:
                     messages = build_messages(step, postings[ps.posting_id], ps.outputs)
@@ -62,18 +62,17 @@ def llm_chunks(
                 if result.error is None:
                     factory.completed(ps, result.output or "", chunk, **extra)
                 else:
-                    factory.failed(ps, result.error, chunk, **extra)
+                    factory.failed(ps, result.error, chunk, retryable=result.unavailable, **extra)
+                    if result.unavailable:
+                        unavailable.append(result.error)
             stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
             yield chunk
-            errors = [cp.error for cp in chunk.checkpoints if cp.status == "failed" and is_unavailable(cp.error)]
-            if requests and len(errors) == len(requests):
+            if requests and len(unavailable) == len(requests):
                 # the server is gone, not the postings: fail the run instead of failing every posting
                 raise StepError(
                     f"conversation '{conv.name}': Ollama at {session.host} stopped answering "
-                    f"({len(errors)} requests of a chunk failed): {errors[0]}"
+                    f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
                 )
-        if finish_with is not None:
-            session.finish(finish_with())
 
     return produce
 

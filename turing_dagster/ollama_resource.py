@@ -61,12 +61,36 @@ class OllamaModels(dagster.ConfigurableResource):
     _clients: dict[str, ollama.Client] = PrivateAttr(default_factory=dict)
     _slots: dict[str, threading.BoundedSemaphore] = PrivateAttr(default_factory=dict)
     _guard: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _sessions: list[ModelSession] = PrivateAttr(default_factory=list)
 
     # -- the step API ---------------------------------------------------------------------------
 
     def session(self, model: str, options: dict | None = None) -> ModelSession:
         """A session for one model; nothing is contacted until it is used."""
-        return ModelSession(self, model, options)
+        session = ModelSession(self, model, options)
+        with self._guard:
+            self._sessions.append(session)
+        return session
+
+    def release(self) -> None:
+        """Unload what this resource's sessions loaded and is still resident (the run is over).
+
+        Between steps a model stays loaded for the next step that needs it (the next session
+        unloads it if not); at the end nothing needs it. Best effort: a server that is gone
+        has nothing loaded to free.
+        """
+        with self._guard:
+            sessions, self._sessions = list(self._sessions), []
+        loaded = [s for s in sessions if s.stats.loads]
+        for host in {s.host for s in loaded}:
+            try:
+                resident = set(self.resident_models(host))
+                for s in loaded:
+                    if s.host == host and normalize_model(s.model) in resident:
+                        resident.discard(normalize_model(s.model))
+                        s.finish(next_model=None)
+            except Exception as exc:
+                self.log.warning(f"could not release models on {host}: {describe(exc)}")
 
     def hosts(self) -> list[str]:
         return settings.ollama_hosts(self.host)
@@ -156,4 +180,5 @@ class OllamaModels(dagster.ConfigurableResource):
                 c.close()
 
     def teardown_after_execution(self, context: dagster.InitResourceContext) -> None:
+        self.release()
         self.close()

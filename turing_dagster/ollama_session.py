@@ -48,14 +48,6 @@ class OllamaUnavailableError(OllamaError):
     """The host refuses connections."""
 
 
-# Failures that say nothing about the posting: the server was away. A later run retries them.
-UNAVAILABLE_MARKERS = ("transient errors after", " not loaded: ")
-
-
-def is_unavailable(error: str | None) -> bool:
-    return bool(error) and any(marker in error for marker in UNAVAILABLE_MARKERS)
-
-
 REASK = "Your answer was invalid: {reason}. Answer again following the instructions exactly."
 _END = object()
 
@@ -223,7 +215,7 @@ class ModelSession:
             why = str(exc) if isinstance(exc, OllamaError) else describe(exc)
             reason = f"model {self.model} not loaded: {why}"
             for req in source:
-                yield self._record(LLMResult(req.key, None, reason, 0, 0.0, 0, 0))
+                yield self._record(LLMResult(req.key, None, reason, 0, 0.0, 0, 0, unavailable=True))
             return
         yield from self._run_pool(source)
 
@@ -303,7 +295,9 @@ class ModelSession:
                 if not is_transient(exc):
                     return result(None, f"ollama error: {describe(exc)}")
                 self._host_down = is_connection_error(exc)
-                return result(None, f"transient errors after {tally.run_attempts} attempts: {describe(exc)}")
+                failed = result(None, f"transient errors after {tally.run_attempts} attempts: {describe(exc)}")
+                failed.unavailable = True
+                return failed
             self._host_down = False
             tokens_in += resp.prompt_eval_count or 0
             tokens_out += resp.eval_count or 0

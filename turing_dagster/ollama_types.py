@@ -26,6 +26,9 @@ class LLMResult:
     tokens_in: int
     tokens_out: int
     last_output: str | None = None  # the rejected answer, when the error is invalid output
+    # the server was away (transient errors to the end, or the model could not be loaded): the
+    # failure says nothing about the posting, so a later run retries it without being asked
+    unavailable: bool = False
 
     @property
     def ok(self) -> bool:

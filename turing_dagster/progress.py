@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass
 import sqlalchemy as sa
 
 from turing_dagster.planning import WorkflowPlan, asset_name
-from turing_dagster.store.checkpoints import latest_states, status_counts
-from turing_dagster.store.schema import wave_postings
-from turing_dagster.store.waves import pending_summary
+from turing_dagster.store.checkpoints import status_counts
+from turing_dagster.store.waves import pending_summary, wave_keys
+from turing_dagster.wave_state import load_wave_state
 
 
 @dataclass
@@ -38,29 +38,37 @@ class Progress:
 
 
 def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
-    """Checkpoint counts per step, and where each admitted posting waits now (its latest checkpoint)."""
+    """Counts of current checkpoints per step, and where each admitted posting waits now.
+
+    Only rows of the current definitions count: after a prompt edit, the postings that step and
+    the ones after it must redo show as pending, exactly what `turing run` will process.
+    """
     wf = plan.workflow
     counts = status_counts(engine, wf.workflow_id)
     steps = {
         s.conversation.conversation_id: StepProgress(
-            asset_name(s.conversation), s.conversation.conversation_id, s.conversation.execution_order, s.conversation.actor,
-            **{k: counts.get(s.conversation.conversation_id, {}).get(k, 0) for k in ("completed", "skipped", "failed")},
+            asset_name(s.conversation), s.conversation.conversation_id, s.conversation.execution_order,
+            s.conversation.actor,
+            **{k: counts.get((s.conversation.conversation_id, s.version), {}).get(k, 0)
+               for k in ("completed", "skipped", "failed")},
         )
         for s in plan.steps
     }
-    with engine.connect() as conn:
-        admitted = conn.execute(
-            sa.select(sa.func.count()).select_from(wave_postings).where(wave_postings.c.workflow_id == wf.workflow_id)
-        ).scalar_one()
-    latest = latest_states(engine, wf.workflow_id)
-    finished = 0
-    for cp in latest.values():
-        nxt = cp.next_conversation_id
-        if nxt is None:
+    keys = wave_keys(engine, wf.workflow_id)
+    state = load_wave_state(engine, plan, keys, len(plan.steps) - 1) if keys and plan.steps else None
+    admitted = finished = 0
+    for ps in state.postings.values() if state else ():
+        admitted += 1
+        if ps.failed is not None:
+            continue  # counted as failed where it waits
+        if ps.frontier is None:
+            steps[plan.steps[0].conversation.conversation_id].pending += 1
+        elif ps.frontier_index == len(plan.steps) - 1:
             finished += 1
-        elif cp.status != "failed" and nxt in steps:
-            steps[nxt].pending += 1
-    if plan.steps:
-        steps[plan.steps[0].conversation.conversation_id].pending += admitted - len(latest)
+        elif ps.frontier.next_conversation_id is None:
+            # ended early, but later steps still owe it a skipped row under the current definitions
+            steps[plan.steps[ps.frontier_index + 1].conversation.conversation_id].pending += 1
+        elif ps.frontier.next_conversation_id in steps:
+            steps[ps.frontier.next_conversation_id].pending += 1
     not_admitted, _ = pending_summary(engine, wf.workflow_id)
     return Progress(wf.name, wf.workflow_id, not_admitted, admitted, finished, list(steps.values()))

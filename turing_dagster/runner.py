@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from turing_dagster import settings
 from turing_dagster.admission import admit_pending
 from turing_dagster.assets import wave_partitions
-from turing_dagster.ollama_session import is_unavailable
 from turing_dagster.planning import WorkflowPlan
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
@@ -61,7 +60,7 @@ def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool =
     last = len(plan.steps) - 1
     return sorted(
         {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last
-         and (retry_failed or ps.failed is None or is_unavailable(ps.failed.error))}
+         and (retry_failed or ps.failed is None or ps.failed.snapshot.get("retryable", False))}
     )
 
 

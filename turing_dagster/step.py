@@ -141,7 +141,8 @@ class CheckpointFactory:
             chunk.posting_updates.append((ps.posting_id, conv.save_to, output))
         self.stats.record(ps.wave_key, "completed", ps.posting_id, output, target)
 
-    def failed(self, ps: PostingState, reason: str, chunk: Chunk, **extra: Any) -> None:
+    def failed(self, ps: PostingState, reason: str, chunk: Chunk, retryable: bool = False, **extra: Any) -> None:
+        """`retryable`: the server was away, so the next run retries without --retry-failed."""
         conv = self.step.conversation
         chunk.checkpoints.append(
             Checkpoint(
@@ -153,6 +154,7 @@ class CheckpointFactory:
                 next_conversation_id=conv.conversation_id,
                 code_version=self.step.version,
                 wave_key=ps.wave_key,
+                snapshot={"retryable": retryable},
                 **extra,
             )
         )

@@ -187,17 +187,17 @@ def trail(engine: sa.Engine, workflow_id: int, posting_id: str) -> list[tuple[st
         return [(row.canonical_name, _from_row(row)) for row in conn.execute(query)]
 
 
-def status_counts(engine: sa.Engine, workflow_id: int) -> dict[int, dict[str, int]]:
-    """{conversation_id: {status: count}} for a workflow."""
+def status_counts(engine: sa.Engine, workflow_id: int) -> dict[tuple[int, str | None], dict[str, int]]:
+    """{(conversation_id, code_version): {status: count}} for a workflow."""
     query = (
-        sa.select(psc.c.conversation_id, psc.c.status, sa.func.count())
+        sa.select(psc.c.conversation_id, psc.c.code_version, psc.c.status, sa.func.count())
         .where(psc.c.workflow_id == workflow_id)
-        .group_by(psc.c.conversation_id, psc.c.status)
+        .group_by(psc.c.conversation_id, psc.c.code_version, psc.c.status)
     )
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    counts: dict[tuple[int, str | None], dict[str, int]] = defaultdict(dict)
     with engine.connect() as conn:
-        for conversation_id, status, n in conn.execute(query):
-            counts[conversation_id][status] = n
+        for conversation_id, version, status, n in conn.execute(query):
+            counts[(conversation_id, version)][status] = n
     return dict(counts)
 
 

@@ -91,12 +91,16 @@ def wave_members(engine: sa.Engine, workflow_id: int, keys: Sequence[str]) -> di
 
 
 def load_postings(engine: sa.Engine, posting_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Posting rows with their extra fields merged in (columns win), as prompts and actors see them."""
+    """Posting rows with their extra fields merged in, as prompts and actors see them.
+
+    A column wins when it has a value; an empty one (say `language` before a step saved it) shows
+    the file's own field of that name instead of hiding it.
+    """
     found: dict[str, dict[str, Any]] = {}
     with engine.connect() as conn:
         for part in batched(list(posting_ids)):
             for row in conn.execute(sa.select(postings).where(postings.c.posting_id.in_(part))):
                 data = row._asdict()
                 extra = data.pop("extra") or {}
-                found[row.posting_id] = {**extra, **data}
+                found[row.posting_id] = {**extra, **{k: v for k, v in data.items() if v is not None or k not in extra}}
     return found

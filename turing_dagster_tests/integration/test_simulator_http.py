@@ -217,14 +217,17 @@ def test_parallel_slots_are_never_exceeded_and_the_rest_queue(simulator):
     wall = time.monotonic() - started
     assert len(set(answers)) == 12
     assert sim.timeline()["max_in_flight"] == {G2: 3}
-    assert 4 * 0.15 - 0.02 <= wall < 12 * 0.15 * 0.6  # four waves of three, not one after another
+    assert wall >= 4 * 0.15 - 0.02  # queued in four waves of three: never faster than that
 
 
 def test_a_full_queue_answers_503(simulator):
-    sim = simulator(load=0.0, request=0.5, parallel=1, max_queue=2)
+    sim = simulator(load=0.0, request=1.5, parallel=1, max_queue=2)
     c = client(sim)
     with ThreadPoolExecutor(6) as pool:
-        statuses = list(pool.map(lambda i: status_of(lambda: c.generate(model="gemma2", prompt=f"{i}")), range(6)))
+        first = pool.submit(status_of, lambda: c.generate(model="gemma2", prompt="first"))
+        time.sleep(0.5)  # the first holds the only slot (1.5 s); the next five find it busy
+        rest = list(pool.map(lambda i: status_of(lambda: c.generate(model="gemma2", prompt=f"{i}")), range(5)))
+        statuses = [first.result(), *rest]
     assert sorted(statuses) == [200, 200, 200, 503, 503, 503]
     assert sim.timeline()["counts"]["rejected_queue_full"] == 3
 

@@ -104,6 +104,10 @@ def test_editing_one_prompt_reruns_that_conversation_and_those_after_it(engine, 
     assert run(engine, instance).ok
     first = llm_calls(sim)
     edit_workflows(workflows_dir, tmp_path / "wf", monkeypatch, "Grade the summary.", "Grade the summary strictly.")
+    before = {s.step: s for s in progress(engine, WorkflowPlan(workflow())).steps}
+    # status tells the truth before the rerun: every posting owes grade a new row (processed or skipped)
+    assert before["03_grade"].pending == len(ids) and before["03_grade"].completed == 0
+    assert before["02_summarize"].pending == 0
     sim.reset()
     report = run(engine, instance)
     assert report.ok and report.ranges == [("w000001", "w000001")]
@@ -163,3 +167,13 @@ def test_a_server_that_dies_fails_the_run_and_a_plain_rerun_finishes(engine, ins
     report = run(engine, instance)
     assert report.ok and report.ranges == [("w000001", "w000001")]
     assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
+
+
+def test_no_model_stays_loaded_after_a_run(engine, instance, sim):
+    import ollama
+
+    make_postings(engine, 9)
+    assert run(engine, instance).ok
+    assert ollama.Client(host=sim.url).ps().models == []
+    counts = sim.timeline()["counts"]
+    assert sum(counts["unloads"].values()) == sum(counts["loads"].values())

@@ -56,3 +56,13 @@ def test_concurrent_admitters_never_put_a_posting_in_two_waves(engine):
     members = wave_members(engine, 77, wave_keys(engine, 77))
     everyone = [pid for ids in members.values() for pid in ids]
     assert sorted(everyone) == [f"p{i:02d}" for i in range(40)]
+
+
+def test_file_fields_named_like_empty_columns_stay_visible(engine):
+    from turing_dagster.store.waves import load_postings
+
+    upsert_postings(engine, [{"posting_id": "z", "job_title": "t", "job_description": "d",
+                              "extra": {"language": "de", "skills": "SQL", "team": "ops"}}])
+    seen = load_postings(engine, ["z"])["z"]
+    assert (seen["language"], seen["skills"], seen["team"], seen["job_title"]) == ("de", "SQL", "ops", "t")
+    assert seen["extracted_summary"] is None
