@@ -36,16 +36,27 @@ class WorkflowPlan:
 
     @cached_property
     def steps(self) -> list[PlannedStep]:
-        ordered: list[Conversation] = []
         by_order: dict[int, list[Conversation]] = {}
         for conv in self.workflow.ordered:
             by_order.setdefault(conv.execution_order, []).append(conv)
+        orders = sorted(by_order)
+        ordered: list[Conversation] = []
         last_model: str | None = None
-        for order in sorted(by_order):
+        for position, order in enumerate(orders):
             group = by_order[order]
-            models = sorted({c.model or "" for c in group}, key=lambda m: (m != (last_model or ""), m))
-            for model in models:
-                ordered.extend(c for c in group if (c.model or "") == model)
+            upcoming = {c.model for c in by_order[orders[position + 1]]} if position + 1 < len(orders) else set()
+
+            def rank(model: str | None) -> tuple[int, str]:
+                # python steps first (no model), then the model already loaded, then others, and
+                # last the one the next execution order starts with, so it stays loaded across
+                if model is None:
+                    return (0, "")
+                if model == last_model:
+                    return (1, model)
+                return (3 if model in upcoming else 2, model)
+
+            for model in sorted({c.model for c in group}, key=rank):
+                ordered.extend(c for c in group if c.model == model)
                 last_model = model or last_model
         steps, digest = [], hashlib.sha256(str(self.workflow.workflow_id).encode())
         for index, conv in enumerate(ordered):

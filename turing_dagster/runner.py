@@ -68,7 +68,7 @@ def contiguous_ranges(selected: list[str], ordered: list[str]) -> list[tuple[str
     """Group waves into runs: a Dagster run covers one contiguous range of dynamic partitions."""
     position = {key: i for i, key in enumerate(ordered)}
     ranges: list[tuple[str, str]] = []
-    for key in sorted(selected, key=position.__getitem__):
+    for key in sorted((k for k in selected if k in position), key=position.__getitem__):
         if ranges and position[key] == position[ranges[-1][1]] + 1:
             ranges[-1] = (ranges[-1][0], key)
         else:
@@ -137,13 +137,13 @@ def run_workflow(
         echo(f"admitted {sum(len(w.posting_ids) for w in waves)} pending postings into {len(waves)} new wave(s): "
              f"{', '.join(report.admitted)}")
     partitions = wave_partitions(workflow.name)
-    known = instance.get_dynamic_partitions(partitions.name)
-    missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in set(known)]
+    # unfinished first, then register: a wave the sensor admits in between is registered too
+    unfinished = unfinished_waves(engine, WorkflowPlan(workflow), retry_failed)
+    known = set(instance.get_dynamic_partitions(partitions.name))
+    missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in known]
     if missing:
         instance.add_dynamic_partitions(partitions.name, missing)
-    ordered = instance.get_dynamic_partitions(partitions.name)
-    plan = WorkflowPlan(workflow)
-    report.ranges = contiguous_ranges(unfinished_waves(engine, plan, retry_failed), ordered)
+    report.ranges = contiguous_ranges(unfinished, instance.get_dynamic_partitions(partitions.name))
     for start, end in report.ranges:
         label = start if start == end else f"{start}..{end}"
         echo(f"running {workflow.name} on wave {label}")

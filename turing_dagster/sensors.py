@@ -11,7 +11,7 @@ from turing_dagster.assets import wave_partitions
 from turing_dagster.resources import TuringStore
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.migrate import require_schema
-from turing_dagster.store.waves import wave_keys
+from turing_dagster.store.waves import store_token, wave_keys
 from turing_dagster.workflow_spec import Workflow
 
 
@@ -33,19 +33,22 @@ def build_new_postings_sensor(workflow: Workflow, job: UnresolvedAssetJobDefinit
             require_schema(engine)
         except StoreError as exc:
             return dg.SkipReason(str(exc))
-        decision, _ = admit_pending(engine, workflow)
-        # waves in the store that the instance does not know yet: admitted by this tick, or by one
-        # that died before its partitions were added; run keys keep their runs from repeating
+        decision, admitted = admit_pending(engine, workflow)
+        # run: the waves this tick admitted, and any the instance does not know (a tick that died
+        # after admitting); `turing run` registers and runs its own waves, so they are never here
         known = set(context.instance.get_dynamic_partitions(partitions.name))
-        missing = [key for key in wave_keys(engine, workflow.workflow_id) if key not in known]
-        if not missing:
+        unknown = [key for key in wave_keys(engine, workflow.workflow_id) if key not in known]
+        to_run = sorted({*(w.key for w in admitted), *unknown})
+        if not to_run:
             return dg.SkipReason(decision.reason)
+        # the store's token in the run key: a reset database reuses w000001 and must still run
+        token = store_token(engine, workflow.workflow_id)
         return dg.SensorResult(
             run_requests=[
-                dg.RunRequest(run_key=f"{workflow.name}:{key}", partition_key=key, tags={"turing/wave": key})
-                for key in missing
+                dg.RunRequest(run_key=f"{workflow.name}:{token}:{key}", partition_key=key, tags={"turing/wave": key})
+                for key in to_run
             ],
-            dynamic_partitions_requests=[partitions.build_add_request(missing)],
+            dynamic_partitions_requests=[partitions.build_add_request(unknown)] if unknown else [],
         )
 
     return new_postings

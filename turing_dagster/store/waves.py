@@ -58,7 +58,12 @@ def admit(engine: sa.Engine, workflow_id: int, max_size: int) -> list[Wave]:
         admitted: list[Wave] = []
         for index, part in enumerate(batched(pending, max_size)):
             key = wave_key(last + index + 1)
-            conn.execute(sa.insert(waves).values(workflow_id=workflow_id, wave_key=key, posting_count=len(part)))
+            conn.execute(
+                sa.insert(waves).values(
+                    # microseconds from here, not the server's second-resolution default: store_token
+                    workflow_id=workflow_id, wave_key=key, posting_count=len(part), created_at=dt.datetime.now(dt.timezone.utc)
+                )
+            )
             conn.execute(
                 sa.insert(wave_postings),
                 [{"workflow_id": workflow_id, "wave_key": key, "posting_id": pid} for pid in part],
@@ -74,6 +79,13 @@ def wave_keys(engine: sa.Engine, workflow_id: int) -> list[str]:
                 sa.select(waves.c.wave_key).where(waves.c.workflow_id == workflow_id).order_by(waves.c.wave_key)
             ).scalars()
         )
+
+
+def store_token(engine: sa.Engine, workflow_id: int) -> str:
+    """Tells this store's waves from a former store's waves of the same keys (a reset database)."""
+    with engine.connect() as conn:
+        first = conn.execute(sa.select(sa.func.min(waves.c.created_at)).where(waves.c.workflow_id == workflow_id)).scalar()
+    return first.strftime("%Y%m%d%H%M%S%f") if first else "none"
 
 
 def wave_members(engine: sa.Engine, workflow_id: int, keys: Sequence[str]) -> dict[str, list[str]]:

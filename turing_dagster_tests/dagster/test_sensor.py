@@ -75,3 +75,19 @@ def test_sensor_skips_with_a_hint_before_turing_init(batched_workflows, instance
     skip = _tick(instance, f"sqlite:///{tmp_path / 'empty.db'}")
     assert isinstance(skip, dg.SkipReason) and "turing init" in skip.skip_message
     dispose_all()
+
+
+def test_a_reset_store_with_the_same_dagster_home_still_gets_its_runs(batched_workflows, instance, tmp_path):
+    first = f"sqlite:///{tmp_path / 'one.db'}"
+    upgrade(get_engine(first))
+    _add(get_engine(first), ["a1", "a2", "a3"])
+    result = _tick(instance, first)
+    instance.add_dynamic_partitions("branchy_waves", ["w000001"])
+    second = f"sqlite:///{tmp_path / 'two.db'}"  # a new database, the same instance
+    upgrade(get_engine(second))
+    _add(get_engine(second), ["b1", "b2", "b3"])
+    again = _tick(instance, second)
+    assert isinstance(again, dg.SensorResult) and [r.partition_key for r in again.run_requests] == ["w000001"]
+    assert again.run_requests[0].run_key != result.run_requests[0].run_key  # not deduplicated away
+    assert again.dynamic_partitions_requests == []  # the partition exists already
+    dispose_all()
