@@ -11,7 +11,7 @@ setup(
     python_requires=">=3.11,<3.14",
     packages=find_packages(exclude=["turing_dagster_tests*"]),
     include_package_data=True,
-    package_data={"turing_dagster": ["sample_data/*.jsonl", "sample_data/*.csv"]},
+    package_data={"turing_dagster": ["sample_data/*.jsonl", "sample_data/*.csv", "sample_data/*.json"]},
     install_requires=[
         f"dagster=={DAGSTER}",
         f"dagster-webserver=={DAGSTER}",
