@@ -13,7 +13,8 @@ from turing_dagster.planning import PlannedStep, WorkflowPlan, asset_name
 from turing_dagster.registry import register
 from turing_dagster.resources import TuringStore
 from turing_dagster.stats import StepStats
-from turing_dagster.step import StepOutput, classify, python_chunks
+from turing_dagster.step import StepError, StepOutput, classify, python_chunks
+from turing_dagster.store.claims import WaveBusyError
 from turing_dagster.store.checkpoints import checkpoints_for
 from turing_dagster.store.waves import load_postings
 from turing_dagster.wave_state import WaveState, load_wave_state
@@ -42,6 +43,10 @@ def _run_step(
 ) -> StepOutput:
     engine = store.engine()
     waves = sorted(context.partition_keys)  # a range run hands them over unordered
+    try:
+        holder = store.claim_waves(plan.workflow.workflow_id, waves, context.run_id)
+    except WaveBusyError as exc:
+        raise StepError(str(exc)) from None
     if state is None:
         state = load_wave_state(engine, plan, waves, -1)
     conv = step.conversation
@@ -69,7 +74,9 @@ def _run_step(
             }
         )
     )
-    output = StepOutput(plan, step, waves, todo, skipped, done, not_ready, chunk_size=chunk_size, stats=stats)
+    output = StepOutput(
+        plan, step, waves, todo, skipped, done, not_ready, chunk_size=chunk_size, stats=stats, holder=holder
+    )
     if not todo:
         return output  # nothing to ask: no model is loaded for this step
     postings = load_postings(engine, [ps.posting_id for ps in todo])

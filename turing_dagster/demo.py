@@ -55,7 +55,7 @@ def main() -> None:
             )
         _turing("init")
         _turing("postings", "load", str(SAMPLE))
-        _turing("run", WORKFLOW)
+        _turing("run", WORKFLOW, "--wave-size", "100")  # three waves, run as one range
         _turing("status", WORKFLOW)
     click.echo(
         "\nThe Dagster UI with these runs: `make ui` "

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from turing_dagster.registry import plan_for
 from turing_dagster.step import StepOutput
+from turing_dagster.store import claims
 from turing_dagster.store.checkpoints import write_chunk
 from turing_dagster.store.engine import get_engine
 from turing_dagster.wave_state import WaveState, load_wave_state
@@ -30,6 +31,8 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
             stats.record(cp.wave_key, "skipped", cp.posting_id, None, None)
         for chunk in obj.chunks():
             write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates)
+            if obj.holder:
+                claims.renew(engine, workflow_id, obj.holder)
         stats.finished = stats.finished or time.perf_counter()
         summary = stats.summary()
         context.log.info(

@@ -34,6 +34,17 @@ def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, (ConnectionError, httpx.ConnectError))
 
 
+def means_server_away(exc: BaseException) -> bool:
+    """The server, not this request, is the problem: no connection, no answer in time, or overloaded.
+
+    A 500 that persists through the retries is about the request (a prompt that crashes the
+    runner), so it fails that posting instead of the whole step.
+    """
+    if isinstance(exc, ollama.ResponseError):
+        return exc.status_code in (429, 502, 503, 504)
+    return isinstance(exc, (ConnectionError, httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError))
+
+
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: overload (429, 5xx), connection trouble, timeouts, an error mid-stream."""
     if isinstance(exc, ollama.ResponseError):

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 import ollama
 import pydantic
 
-from turing_dagster.ollama_calls import Tally, describe, is_connection_error, is_transient, model_name, normalize_model
+from turing_dagster.ollama_calls import (
+    Tally,
+    describe,
+    is_connection_error,
+    is_transient,
+    means_server_away,
+    model_name,
+    normalize_model,
+)
 from turing_dagster.ollama_types import LLMRequest, LLMResult, SessionStats
 
 if TYPE_CHECKING:
@@ -296,7 +304,7 @@ class ModelSession:
                     return result(None, f"ollama error: {describe(exc)}")
                 self._host_down = is_connection_error(exc)
                 failed = result(None, f"transient errors after {tally.run_attempts} attempts: {describe(exc)}")
-                failed.unavailable = True
+                failed.unavailable = means_server_away(exc)
                 return failed
             self._host_down = False
             tokens_in += resp.prompt_eval_count or 0

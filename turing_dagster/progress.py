@@ -40,6 +40,8 @@ class Progress:
 def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
     """Counts of current checkpoints per step, and where each admitted posting waits now.
 
+    `pending` at a step is the postings that step will send to its actor: the model work left.
+
     Only rows of the current definitions count: after a prompt edit, the postings that step and
     the ones after it must redo show as pending, exactly what `turing run` will process.
     """
@@ -63,11 +65,8 @@ def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
             continue  # counted as failed where it waits
         if ps.frontier is None:
             steps[plan.steps[0].conversation.conversation_id].pending += 1
-        elif ps.frontier_index == len(plan.steps) - 1:
-            finished += 1
         elif ps.frontier.next_conversation_id is None:
-            # ended early, but later steps still owe it a skipped row under the current definitions
-            steps[plan.steps[ps.frontier_index + 1].conversation.conversation_id].pending += 1
+            finished += 1  # its route ended (later steps may still owe it a `skipped` row: no model work)
         elif ps.frontier.next_conversation_id in steps:
             steps[ps.frontier.next_conversation_id].pending += 1
     not_admitted, _ = pending_summary(engine, wf.workflow_id)

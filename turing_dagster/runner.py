@@ -16,6 +16,7 @@ from turing_dagster import settings
 from turing_dagster.admission import admit_pending
 from turing_dagster.assets import wave_partitions
 from turing_dagster.planning import WorkflowPlan
+from turing_dagster.store import claims
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
 from turing_dagster.wave_state import load_wave_state
@@ -82,6 +83,7 @@ class RunReport:
     ranges: list[tuple[str, str]] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
     steps: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
 
     @property
@@ -143,7 +145,13 @@ def run_workflow(
     missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in known]
     if missing:
         instance.add_dynamic_partitions(partitions.name, missing)
-    report.ranges = contiguous_ranges(unfinished, instance.get_dynamic_partitions(partitions.name))
+    busy = {c.wave_key: c for c in claims.busy_claims(engine, workflow.workflow_id, unfinished)}
+    for claim in busy.values():
+        echo(f"skipping wave {claim.wave_key}: another run is processing it ({claim.holder})")
+    report.busy = sorted(busy)
+    report.ranges = contiguous_ranges(
+        [k for k in unfinished if k not in busy], instance.get_dynamic_partitions(partitions.name)
+    )
     for start, end in report.ranges:
         label = start if start == end else f"{start}..{end}"
         echo(f"running {workflow.name} on wave {label}")

@@ -11,7 +11,9 @@ from turing_dagster.assets import wave_partitions
 from turing_dagster.resources import TuringStore
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.migrate import require_schema
-from turing_dagster.store.waves import store_token, wave_keys
+from turing_dagster.store.waves import store_token, unregistered_waves
+
+ADOPT_AFTER_SECONDS = 120
 from turing_dagster.workflow_spec import Workflow
 
 
@@ -34,21 +36,22 @@ def build_new_postings_sensor(workflow: Workflow, job: UnresolvedAssetJobDefinit
         except StoreError as exc:
             return dg.SkipReason(str(exc))
         decision, admitted = admit_pending(engine, workflow)
-        # run: the waves this tick admitted, and any the instance does not know (a tick that died
-        # after admitting); `turing run` registers and runs its own waves, so they are never here
         known = set(context.instance.get_dynamic_partitions(partitions.name))
-        unknown = [key for key in wave_keys(engine, workflow.workflow_id) if key not in known]
-        to_run = sorted({*(w.key for w in admitted), *unknown})
+        # run the waves this tick admitted, and adopt those a dead tick admitted but never
+        # registered; only after a while, since `turing run` registers its own a moment later
+        orphans = unregistered_waves(engine, workflow.workflow_id, known, ADOPT_AFTER_SECONDS)
+        to_run = sorted({*(w.key for w in admitted), *orphans})
         if not to_run:
             return dg.SkipReason(decision.reason)
         # the store's token in the run key: a reset database reuses w000001 and must still run
         token = store_token(engine, workflow.workflow_id)
+        to_add = [key for key in to_run if key not in known]
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(run_key=f"{workflow.name}:{token}:{key}", partition_key=key, tags={"turing/wave": key})
                 for key in to_run
             ],
-            dynamic_partitions_requests=[partitions.build_add_request(unknown)] if unknown else [],
+            dynamic_partitions_requests=[partitions.build_add_request(to_add)] if to_add else [],
         )
 
     return new_postings

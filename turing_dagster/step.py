@@ -44,6 +44,7 @@ class StepOutput:
     produce: Callable[[list[PostingState]], Iterator[Chunk]] | None = None
     chunk_size: int = DEFAULT_CHUNK_SIZE
     stats: StepStats = field(default_factory=StepStats)
+    holder: str | None = None  # the run's claim on its waves, renewed as chunks commit
 
     def chunks(self) -> Iterator[Chunk]:
         if self.todo and self.produce is not None:

@@ -41,8 +41,12 @@ def load(file: Path) -> None:
     """Upsert postings from a JSONL or CSV FILE; any bad row rejects the whole file.
 
     Each record needs posting_id; job_title, job_description and enabled are columns, every other
-    field is kept in the posting's extra JSON and usable in prompts as {posting.FIELD}.
+    field is kept in the posting's extra JSON and usable in prompts as {posting.FIELD}. A posting
+    whose content changed loses its checkpoints and is processed again by the next run.
     """
     records = read_postings_file(file)
-    inserted, updated = upsert_postings(ready_engine(), records)
-    click.echo(f"loaded {len(records)} postings from {file}: {inserted} new, {updated} updated")
+    result = upsert_postings(ready_engine(), records)
+    click.echo(
+        f"loaded {len(records)} posting(s) from {file}: {result.inserted} new, {result.changed} changed "
+        f"(processed again by the next run), {result.unchanged} unchanged"
+    )

@@ -15,6 +15,7 @@ from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.planning import WorkflowPlan
 from turing_dagster.progress import Progress, progress
 from turing_dagster.store.checkpoints import trail
+from turing_dagster.store.waves import load_postings
 
 
 def _table(p: Progress) -> Group:
@@ -29,6 +30,15 @@ def _table(p: Progress) -> Group:
     return Group(table, totals)
 
 
+def _why_no_trail(engine, posting_id: str, workflow: str) -> str:
+    row = load_postings(engine, [posting_id]).get(posting_id)
+    if row is None:
+        return f"no posting {posting_id!r} (load it with `turing postings load`)"
+    if not row["enabled"]:
+        return f"posting {posting_id!r} is disabled, so {workflow} never admits it"
+    return f"posting {posting_id!r} has no checkpoints in {workflow} yet"
+
+
 @click.command()
 @click.argument("workflow")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -40,7 +50,7 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
     if posting_id is not None:
         rows = trail(engine, spec.workflow_id, posting_id)
         if not rows:
-            raise click.ClickException(f"posting {posting_id!r} has no checkpoints in {spec.name}")
+            raise click.ClickException(_why_no_trail(engine, posting_id, spec.name))
         entries = [
             {
                 "checkpoint_id": cp.checkpoint_id,
@@ -49,15 +59,19 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
                 "next_conversation_id": cp.next_conversation_id,
                 "output": cp.output,
                 "error": cp.error,
+                "wave": cp.wave_key,
+                "attempts": cp.attempts,
+                "code_version": cp.code_version,
             }
             for name, cp in rows
         ]
         if as_json:
             click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
             return
+        click.echo(f"{'checkpoint':>10}  {'conversation':<24} {'status':<9} -> next  output or error")
         for e in entries:
             text = e["error"] if e["status"] == "failed" else (e["output"] or "")
-            click.echo(f"{e['checkpoint_id']:>8}  {e['conversation']:<24} {e['status']:<9} -> "
+            click.echo(f"{e['checkpoint_id']:>10}  {e['conversation']:<24} {e['status']:<9} -> "
                        f"{e['next_conversation_id'] or 'END'}  {text[:100]!r}")
         return
     p = progress(engine, WorkflowPlan(spec))
@@ -78,7 +92,7 @@ def monitor(workflow: str, once: bool, interval: float) -> None:
     plan = WorkflowPlan(spec)
     console = Console()
     if once:
-        console.print(_table(progress(engine, plan)))
+        Console(width=None if sys.stdout.isatty() else 120).print(_table(progress(engine, plan)))
         return
     try:
         with Live(_table(progress(engine, plan)), console=console, refresh_per_second=1) as live:

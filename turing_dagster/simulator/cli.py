@@ -63,7 +63,7 @@ async def _serve(config: SimulatorConfig, host: str, port: int) -> None:
               help="Simulated time per output token.")
 @click.option("--parallel", default=4, show_default=True, type=click.IntRange(min=1),
               help="Inference slots per loaded model (OLLAMA_NUM_PARALLEL).")
-@click.option("--max-loaded-models", default=1, show_default=True, type=int,
+@click.option("--max-loaded-models", default=1, show_default=True, type=click.IntRange(min=0),
               help="Models resident at once; 0 = unlimited (OLLAMA_MAX_LOADED_MODELS).")
 @click.option("--max-queue", default=512, show_default=True, type=click.IntRange(min=1),
               help="Waiting requests beyond this get 503 (OLLAMA_MAX_QUEUE).")
@@ -75,7 +75,8 @@ async def _serve(config: SimulatorConfig, host: str, port: int) -> None:
               help="Share of generate/chat requests answered with HTTP 503.")
 @click.option("--hang-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Share of requests that sleep --hang-seconds before answering.")
-@click.option("--hang-seconds", default=30.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--hang-seconds", default=30.0, show_default=True, type=click.FloatRange(min=0),
+              help="How long a hanging request sleeps (make it longer than the client's timeout).")
 @click.option("--drop-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Share of requests whose connection is closed mid-response.")
 @click.option("--die-after", default=None, type=click.IntRange(min=0),

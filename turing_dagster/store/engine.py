@@ -50,8 +50,6 @@ def _create(url: str) -> sa.Engine:
     except sa.exc.ArgumentError as exc:
         raise StoreError(f"TURING_DATABASE_URL is not a valid SQLAlchemy URL: {url!r}") from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         return engine
@@ -59,6 +57,14 @@ def _create(url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise StoreError(f"no driver for {parsed.drivername!r}: use postgresql+psycopg2://... ({exc})") from exc
+
+
+def sqlite_file(engine: sa.Engine) -> Path | None:
+    """The database file of a SQLite engine (None for other databases and in-memory ones)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
 
 
 def dispose_all() -> None:

@@ -7,15 +7,24 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from turing_dagster.store import schema
-from turing_dagster.store.engine import StoreError, first_line
+from turing_dagster.store.engine import StoreError, first_line, sqlite_file
 
 
 def _v1(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, checkfirst=True)
 
 
+def _v2(conn: sa.Connection) -> None:
+    # wave claims; a database created at v2 already has them from create_all
+    existing = {c["name"] for c in sa.inspect(conn).get_columns("waves")}
+    for column in (schema.waves.c.claimed_by, schema.waves.c.claimed_until):
+        if column.name not in existing:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE waves ADD COLUMN {column.name} {kind}"))
+
+
 # version -> step that brings a database at version-1 up to it; append, never edit.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2}
 
 
 def current_version(conn: sa.Connection) -> int:
@@ -26,6 +35,9 @@ def current_version(conn: sa.Connection) -> int:
 
 def upgrade(engine: sa.Engine) -> tuple[int, int]:
     """Bring the schema to SCHEMA_VERSION; returns (version before, version after)."""
+    path = sqlite_file(engine)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # only init creates the embedded store
     try:
         with engine.begin() as conn:
             before = current_version(conn)
@@ -43,6 +55,10 @@ def upgrade(engine: sa.Engine) -> tuple[int, int]:
 
 def require_schema(engine: sa.Engine) -> None:
     """Fail with one line when `turing init` has not been run."""
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        # connecting would create an empty file: a read must not leave one behind
+        raise StoreError(f"no Turing database at {path}: run `turing init` first")
     try:
         with engine.connect() as conn:
             version = current_version(conn)

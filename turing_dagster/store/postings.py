@@ -7,6 +7,7 @@ import json
 import math
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from turing_dagster.store.checkpoints import batched
-from turing_dagster.store.schema import postings
+from turing_dagster.store.schema import SAVE_TO_COLUMNS, posting_state_checkpoints, postings, wave_postings
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -165,16 +166,36 @@ def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def upsert_postings(engine: sa.Engine, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """Insert or update postings in one transaction; returns (inserted, updated)."""
+@dataclass(frozen=True)
+class LoadResult:
+    inserted: int
+    changed: int
+    unchanged: int
+
+
+_CONTENT = ("job_title", "job_description", "extra")
+
+
+def upsert_postings(engine: sa.Engine, records: Sequence[dict[str, Any]]) -> LoadResult:
+    """Insert or update postings in one transaction.
+
+    A posting whose content changed starts over: its checkpoints, wave membership and saved outputs
+    go, so the next run admits and processes it again (its old results describe text that is gone).
+    """
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     ids = [r["posting_id"] for r in records]
     with engine.begin() as conn:
-        existing: set[str] = set()
+        before: dict[str, tuple] = {}
         for part in batched(ids):
-            existing.update(
-                conn.execute(sa.select(postings.c.posting_id).where(postings.c.posting_id.in_(part))).scalars()
+            query = sa.select(postings.c.posting_id, *(postings.c[c] for c in _CONTENT)).where(
+                postings.c.posting_id.in_(part)
             )
+            before.update({row.posting_id: tuple(row[1:]) for row in conn.execute(query)})
+        changed = [
+            r["posting_id"]
+            for r in records
+            if r["posting_id"] in before and before[r["posting_id"]] != tuple(r.get(c) for c in _CONTENT)
+        ]
         # enabled is only overwritten when the file says so; group rows by their column set
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for record in records:
@@ -184,4 +205,10 @@ def upsert_postings(engine: sa.Engine, records: Sequence[dict[str, Any]]) -> tup
             updated = {c: stmt.excluded[c] for c in columns if c != "posting_id"}
             updated["updated_at"] = sa.func.now()
             conn.execute(stmt.on_conflict_do_update(index_elements=["posting_id"], set_=updated), rows)
-    return len(ids) - len(existing), len(existing)
+        for part in batched(changed):
+            conn.execute(sa.delete(posting_state_checkpoints).where(posting_state_checkpoints.c.posting_id.in_(part)))
+            conn.execute(sa.delete(wave_postings).where(wave_postings.c.posting_id.in_(part)))
+            conn.execute(
+                sa.update(postings).where(postings.c.posting_id.in_(part)).values({c: None for c in SAVE_TO_COLUMNS})
+            )
+    return LoadResult(len(ids) - len(before), len(changed), len(before) - len(changed))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # JSONB on PostgreSQL so that `state_snapshot->>'current_conversation_id'` works as in the old system.
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -78,6 +78,9 @@ waves = sa.Table(
     sa.Column("wave_key", sa.Text, primary_key=True),
     sa.Column("posting_count", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # one run at a time per wave (schema v2): who holds it, and until when (naive UTC) unless renewed
+    sa.Column("claimed_by", sa.Text),
+    sa.Column("claimed_until", sa.DateTime()),
 )
 
 wave_postings = sa.Table(

@@ -81,6 +81,21 @@ def wave_keys(engine: sa.Engine, workflow_id: int) -> list[str]:
         )
 
 
+def unregistered_waves(engine: sa.Engine, workflow_id: int, known: set[str], older_than_seconds: float) -> list[str]:
+    """Waves the Dagster instance has not heard of, admitted at least `older_than_seconds` ago."""
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=older_than_seconds)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(waves.c.wave_key, waves.c.created_at).where(waves.c.workflow_id == workflow_id)
+        ).all()
+    found = []
+    for key, created in rows:
+        created = created if created.tzinfo else created.replace(tzinfo=dt.timezone.utc)
+        if key not in known and created <= cutoff:
+            found.append(key)
+    return sorted(found)
+
+
 def store_token(engine: sa.Engine, workflow_id: int) -> str:
     """Tells this store's waves from a former store's waves of the same keys (a reset database)."""
     with engine.connect() as conn:

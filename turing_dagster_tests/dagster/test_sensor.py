@@ -33,8 +33,8 @@ def _add(engine, ids):
 
 def _tick(instance, url):
     sensor = build_definitions().resolve_sensor_def("branchy_new_postings")
-    context = dg.build_sensor_context(instance=instance, resources={"store": TuringStore(database_url=url)})
-    return sensor(context)
+    with dg.build_sensor_context(instance=instance, resources={"store": TuringStore(database_url=url)}) as context:
+        return sensor(context)
 
 
 def test_sensor_waits_for_min_size_then_admits_waves_and_requests_runs(batched_workflows, instance, tmp_path):

@@ -96,3 +96,29 @@ def test_turing_run_killed_mid_step_resumes_and_repeats_at_most_one_chunk(engine
             sa.select(psc.c.posting_id, psc.c.conversation_id).group_by(psc.c.posting_id, psc.c.conversation_id).having(sa.func.count() > 1)
         ).all()
     assert dupes == []
+
+
+def test_a_second_turing_run_leaves_a_wave_in_progress_alone(engine, instance, db_url, monkeypatch):
+    from turing_dagster_tests.integration.helpers import run
+
+    config = SimulatorConfig(default_profile=ModelProfile(load_seconds=0.05, request_seconds=0.05), parallel=4)
+    with start_simulator(config, port=0) as sim:
+        ids = make_postings(engine, 24)
+        env = _env(db_url, sim.url, TURING_CHUNK_SIZE="4", DAGSTER_HOME=os.environ["DAGSTER_HOME"])
+        proc = subprocess.Popen([*TURING, "run", "branchy"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and not any(r.conversation_id == 902 for r in rows(engine)):
+            time.sleep(0.01)
+        assert proc.poll() is None, "the first run finished too early"
+        monkeypatch.setenv("OLLAMA_HOST", sim.url)
+        second = run(engine, instance)
+        assert second.busy == ["w000001"] and second.ranges == [] and second.ok
+        assert proc.wait(timeout=240) == 0, proc.stderr.read()[-2000:]
+        summaries = Counter(
+            re.search(r"ID: (\S+)", m["content"]).group(1)
+            for body in sim.requests()
+            for m in body.get("messages", [])
+            if "Summarise this posting" in m["content"]
+        )
+        assert summaries and set(summaries.values()) == {1}  # nobody's work was done twice
+        assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)

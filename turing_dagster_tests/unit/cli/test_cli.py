@@ -60,7 +60,8 @@ def test_commands_before_init_say_so_in_one_line(env, capsys, monkeypatch, tmp_p
     f = tmp_path / "p.jsonl"
     f.write_text('{"posting_id": "a"}\n')
     code, _, err = turing(capsys, monkeypatch, "postings", "load", str(f))
-    assert code == 1 and err.strip() == "error: the Turing schema is missing or old: run `turing init` first"
+    assert code == 1 and err.startswith("error: ") and err.strip().endswith("run `turing init` first")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_bad_postings_file_is_rejected_whole_with_its_line(env, capsys, monkeypatch, tmp_path):
@@ -80,7 +81,8 @@ def test_a_bad_postings_file_is_rejected_whole_with_its_line(env, capsys, monkey
     [
         (["run", "nope"], 2, "no workflow 'nope'; known: branchy (9001), pyonly (9002)"),
         (["status", "404"], 2, "no workflow '404'"),
-        (["run", "branchy", "--wave-size", "0"], 2, "Invalid value for '--wave-size'"),
+        (["run", "branchy", "--wave-size", "0"], 2, "error: Invalid value for '--wave-size'"),
+        (["run", "branchy", "--wave-size", "abc"], 2, "error: Invalid value for '--wave-size'"),
         (["validate", "/does/not/exist.yaml"], 2, "/does/not/exist.yaml"),
         (["frobnicate"], 2, "No such command 'frobnicate'"),
     ],
@@ -89,6 +91,7 @@ def test_user_mistakes_are_one_line_and_nonzero(env, capsys, monkeypatch, args, 
     turing(capsys, monkeypatch, "init")
     got, out, err = turing(capsys, monkeypatch, *args)
     assert got == code and needle in err and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
@@ -100,7 +103,7 @@ def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
     data = json.loads(out)
     assert code == 0 and data["not_admitted"] == 3 and [s["step"] for s in data["steps"]] == ["01_clean", "02_risky", "03_tail"]
     code, _, err = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1")
-    assert code == 1 and "posting 'x1' has no checkpoints in pyonly" in err
+    assert code == 1 and err.strip() == "error: posting 'x1' has no checkpoints in pyonly yet"
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "admitted 3 pending postings into 1 new wave(s): w000001" in out
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1", "--json")

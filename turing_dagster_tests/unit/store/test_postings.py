@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.store.postings import PostingsFileError, read_postings_file, upsert_postings
+from turing_dagster.store.postings import LoadResult, PostingsFileError, read_postings_file, upsert_postings
 from turing_dagster.store.schema import postings
 
 
@@ -29,13 +29,13 @@ def test_jsonl_keeps_extra_fields_and_upserts(engine, tmp_path):
             {"posting_id": 48213, "job_title": "Driver", "job_description": "Drive.", "enabled": False},
         ],
     )
-    assert upsert_postings(engine, read_postings_file(f)) == (2, 0)
+    assert upsert_postings(engine, read_postings_file(f)) == LoadResult(2, 0, 0)
     rows = _all(engine)
     assert rows["h001"].extra == {"company": "Clinic", "salary": 5}
     assert rows["h001"].enabled is True
     assert rows["48213"].enabled is False
     _write_jsonl(f, [{"posting_id": "h001", "job_title": "Senior Nurse", "job_description": "Care."}])
-    assert upsert_postings(engine, read_postings_file(f)) == (0, 1)
+    assert upsert_postings(engine, read_postings_file(f)) == LoadResult(0, 1, 0)
     rows = _all(engine)
     assert rows["h001"].job_title == "Senior Nurse"
     assert rows["48213"].enabled is False  # untouched by a file that does not mention it
@@ -104,3 +104,22 @@ def test_csv_from_a_spreadsheet_with_bom_and_a_huge_field_loads(engine, tmp_path
     f.write_bytes("\ufeffposting_id,job_description\r\nb1,".encode() + f'"{long_text}"\r\n'.encode())
     upsert_postings(engine, read_postings_file(f))
     assert len(_all(engine)["b1"].job_description) == len(long_text)
+
+
+def test_changed_content_starts_the_posting_over_and_unchanged_keeps_its_results(engine):
+    from turing_dagster.store.checkpoints import Checkpoint, write_chunk
+    from turing_dagster.store.waves import admit, pending_summary
+
+    base = [{"posting_id": p, "job_title": "Nurse", "job_description": "Care.", "extra": {"ward": 3}} for p in ("a", "b")]
+    upsert_postings(engine, base)
+    admit(engine, 1, 10)
+    write_chunk(engine, 1, [Checkpoint(p, 7, "completed", "sum", None) for p in ("a", "b")],
+                posting_updates=[(p, "extracted_summary", "sum") for p in ("a", "b")])
+    again = [dict(base[0]), {**base[1], "extra": {"ward": 4}}]
+    assert upsert_postings(engine, again) == LoadResult(0, 1, 1)
+    rows = _all(engine)
+    assert rows["a"].extracted_summary == "sum" and rows["b"].extracted_summary is None
+    with engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT posting_id FROM posting_state_checkpoints")).scalars().all()
+    assert left == ["a"]
+    assert pending_summary(engine, 1)[0] == 1  # b waits for a new wave
