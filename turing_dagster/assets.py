@@ -44,9 +44,11 @@ def _run_step(
     engine = store.engine()
     waves = sorted(context.partition_keys)  # a range run hands them over unordered
     try:
-        holder = store.claim_waves(plan.workflow.workflow_id, waves, context.run_id)
+        holder, missing = store.claim_waves(plan.workflow.workflow_id, waves, context.run_id)
     except WaveBusyError as exc:
         raise StepError(str(exc)) from None
+    if missing:
+        context.log.warning(f"waves not in this store, nothing to do for them: {', '.join(missing)}")
     if state is None:
         state = load_wave_state(engine, plan, waves, -1)
     conv = step.conversation

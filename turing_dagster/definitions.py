@@ -40,6 +40,9 @@ def build_definitions(workflows_dir: str | Path | None = None) -> dg.Definitions
         assets=assets,
         jobs=jobs,
         sensors=sensors,
+        # also for runs the UI or `dagster asset materialize` builds: one process sees the whole plan,
+        # so models stay loaded across steps and the run's wave claims hold from first step to last
+        executor=dg.in_process_executor,
         resources={
             "store": TuringStore(database_url=database_url),
             "ollama": OllamaModels(),

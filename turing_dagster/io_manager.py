@@ -9,7 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from turing_dagster.registry import plan_for
-from turing_dagster.step import StepOutput
+from turing_dagster.step import StepError, StepOutput
 from turing_dagster.store import claims
 from turing_dagster.store.checkpoints import write_chunk
 from turing_dagster.store.engine import get_engine
@@ -26,13 +26,18 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
         engine = get_engine(self.database_url or None)
         workflow_id = obj.plan.workflow.workflow_id
         stats = obj.stats
-        write_chunk(engine, workflow_id, obj.skipped)
+        write_chunk(engine, workflow_id, obj.skipped, members_only=True)
         for cp in obj.skipped:
             stats.record(cp.wave_key, "skipped", cp.posting_id, None, None)
         for chunk in obj.chunks():
-            write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates)
-            if obj.holder:
-                claims.renew(engine, workflow_id, obj.holder)
+            written = write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates, members_only=True)
+            if written < len(chunk.checkpoints):
+                context.log.warning(
+                    f"{len(chunk.checkpoints) - written} result(s) dropped: their postings were reloaded with "
+                    "new content during the step and will be processed again"
+                )
+            if obj.holder and not claims.renew(engine, obj.holder):
+                raise StepError(f"this run lost its claim on wave(s) {', '.join(obj.waves)}: another run took over")
         stats.finished = stats.finished or time.perf_counter()
         summary = stats.summary()
         context.log.info(

@@ -42,7 +42,7 @@ def means_server_away(exc: BaseException) -> bool:
     """
     if isinstance(exc, ollama.ResponseError):
         return exc.status_code in (429, 502, 503, 504)
-    return isinstance(exc, (ConnectionError, httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError))
+    return isinstance(exc, (ConnectionError, httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError))
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -29,6 +29,7 @@ from turing_dagster.ollama_calls import call_with_retries as _call_with_retries
 from turing_dagster.ollama_session import ModelSession, OllamaError, OllamaUnavailableError
 
 T = TypeVar("T")
+RELEASE_TIMEOUT_SECONDS = 10.0
 
 
 class OllamaModels(dagster.ConfigurableResource):
@@ -81,16 +82,22 @@ class OllamaModels(dagster.ConfigurableResource):
         """
         with self._guard:
             sessions, self._sessions = list(self._sessions), []
-        loaded = [s for s in sessions if s.stats.loads]
+        # only sessions that still think they hold their model: the others were swapped or finished
+        loaded = [s for s in sessions if s.stats.loads and s.loaded]
         for host in {s.host for s in loaded}:
+            # one quick try, no retries: a run that already failed must not wait on a dead server
+            client = ollama.Client(host=host, timeout=RELEASE_TIMEOUT_SECONDS)
             try:
-                resident = set(self.resident_models(host))
+                resident = {model_name(m) for m in process_models(client.ps())}
                 for s in loaded:
                     if s.host == host and normalize_model(s.model) in resident:
                         resident.discard(normalize_model(s.model))
-                        s.finish(next_model=None)
+                        client.generate(model=s.model, prompt="", keep_alive=0)
+                        self.log.info(f"unloaded model {s.model} on {host} at the end of the run")
             except Exception as exc:
                 self.log.warning(f"could not release models on {host}: {describe(exc)}")
+            finally:
+                client.close()
 
     def hosts(self) -> list[str]:
         return settings.ollama_hosts(self.host)

@@ -98,6 +98,11 @@ class ModelSession:
         return self._host
 
     @property
+    def loaded(self) -> bool:
+        """This session loaded its model and has not unloaded it (another session may have)."""
+        return self._loaded
+
+    @property
     def keep_alive(self) -> str:
         return self._models.keep_alive
 

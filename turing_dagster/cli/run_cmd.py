@@ -50,7 +50,10 @@ def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> Non
         retry_failed=retry_failed,
     )
     if not report.ranges:
-        console.print(f"nothing pending for {spec.name}: no LLM calls made")
+        if report.busy:
+            console.print(f"{len(report.busy)} wave(s) are being processed by another run: run again when it is done")
+        else:
+            console.print(f"nothing pending for {spec.name}: no LLM calls made")
         return
     console.print(_summary(report))
     failed = sum(int(s.get("failed", 0)) for s in report.steps.values())

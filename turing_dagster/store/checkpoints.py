@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from turing_dagster.store.engine import get_engine
-from turing_dagster.store.schema import conversations, posting_state_checkpoints as psc, postings
+from turing_dagster.store.schema import conversations, posting_state_checkpoints as psc, postings, wave_postings
 
 # Keeps IN lists under SQLite's bound-parameter limit and PostgreSQL's planner sweet spot.
 _BATCH = 500
@@ -84,43 +84,88 @@ def _from_row(row: sa.Row) -> Checkpoint:
     )
 
 
+def _still_members(conn: sa.Connection, workflow_id: int, checkpoints: Sequence[Checkpoint]) -> set[str]:
+    """Postings still in the wave their result was computed for, locked until this write commits.
+
+    A posting reloaded with new content leaves its wave while a run may be working on it; the
+    lock makes that reload wait for this write, then delete what it wrote.
+    """
+    kept: set[str] = set()
+    by_wave: dict[str | None, list[str]] = defaultdict(list)
+    for cp in checkpoints:
+        by_wave[cp.wave_key].append(cp.posting_id)
+    for wave, ids in by_wave.items():
+        for part in batched(ids):
+            kept.update(
+                conn.execute(
+                    sa.select(wave_postings.c.posting_id)
+                    .where(
+                        wave_postings.c.workflow_id == workflow_id,
+                        wave_postings.c.wave_key == wave,
+                        wave_postings.c.posting_id.in_(part),
+                    )
+                    .with_for_update()
+                ).scalars()
+            )
+    return kept
+
+
 def write_chunk(
     engine: sa.Engine,
     workflow_id: int,
     checkpoints: Sequence[Checkpoint],
     posting_updates: Iterable[tuple[str, str, Any]] = (),
-) -> None:
+    members_only: bool = False,
+) -> int:
     """Write a chunk of step results and their `save_to` columns in one transaction.
 
     Re-writing a (workflow, posting, conversation) replaces its row, so a rerun never duplicates;
     the new row gets a newer checkpoint_id, which keeps "latest checkpoint per posting" meaningful.
+    With `members_only`, results for postings that left their wave meanwhile are dropped.
+    Returns the number of checkpoints written.
     """
     if not checkpoints:
-        return
+        return 0
+    with engine.begin() as conn:
+        if members_only:
+            kept = _still_members(conn, workflow_id, checkpoints)
+            checkpoints = [cp for cp in checkpoints if cp.posting_id in kept]
+            posting_updates = [u for u in posting_updates if u[0] in kept]
+            if not checkpoints:
+                return 0
+        _write(conn, workflow_id, checkpoints, posting_updates)
+    return len(checkpoints)
+
+
+def _write(
+    conn: sa.Connection,
+    workflow_id: int,
+    checkpoints: Sequence[Checkpoint],
+    posting_updates: Iterable[tuple[str, str, Any]],
+) -> None:
     by_conversation: dict[int, list[str]] = defaultdict(list)
     for cp in checkpoints:
         by_conversation[cp.conversation_id].append(cp.posting_id)
     updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for posting_id, column, value in posting_updates:
         updates[column].append({"pid": posting_id, "value": value})
-    with engine.begin() as conn:
-        for conversation_id, posting_ids in by_conversation.items():
-            for part in batched(posting_ids):
-                conn.execute(
-                    sa.delete(psc).where(
-                        psc.c.workflow_id == workflow_id,
-                        psc.c.conversation_id == conversation_id,
-                        psc.c.posting_id.in_(part),
-                    )
-                )
-        conn.execute(sa.insert(psc), [cp.row(workflow_id) for cp in checkpoints])
-        for column, params in updates.items():
+    for conversation_id, posting_ids in by_conversation.items():
+        for part in batched(posting_ids):
             conn.execute(
-                sa.update(postings)
-                .where(postings.c.posting_id == sa.bindparam("pid"))
-                .values({column: sa.bindparam("value"), "updated_at": sa.func.now()}),
-                params,
+                sa.delete(psc).where(
+                    psc.c.workflow_id == workflow_id,
+                    psc.c.conversation_id == conversation_id,
+                    psc.c.posting_id.in_(part),
+                )
             )
+    conn.execute(sa.insert(psc), [cp.row(workflow_id) for cp in checkpoints])
+    for column, params in updates.items():
+        conn.execute(
+            sa.update(postings)
+            .where(postings.c.posting_id == sa.bindparam("pid"))
+            .values({column: sa.bindparam("value"), "updated_at": sa.func.now()}),
+            params,
+        )
 
 
 def checkpoints_for(

@@ -206,8 +206,10 @@ def upsert_postings(engine: sa.Engine, records: Sequence[dict[str, Any]]) -> Loa
             updated["updated_at"] = sa.func.now()
             conn.execute(stmt.on_conflict_do_update(index_elements=["posting_id"], set_=updated), rows)
         for part in batched(changed):
-            conn.execute(sa.delete(posting_state_checkpoints).where(posting_state_checkpoints.c.posting_id.in_(part)))
+            # membership first: it waits for a run writing these postings' results, whose rows the
+            # next statement then sees and removes (see checkpoints._still_members)
             conn.execute(sa.delete(wave_postings).where(wave_postings.c.posting_id.in_(part)))
+            conn.execute(sa.delete(posting_state_checkpoints).where(posting_state_checkpoints.c.posting_id.in_(part)))
             conn.execute(
                 sa.update(postings).where(postings.c.posting_id.in_(part)).values({c: None for c in SAVE_TO_COLUMNS})
             )

@@ -244,3 +244,25 @@ def test_no_model_calls_at_construction_or_session():
             s.finish(next_model=None)
 
     assert dagster.materialize([step], resources={"ollama": OllamaModels(host="http://127.0.0.1:1")}).success
+
+
+def test_release_at_run_end_makes_one_short_try_on_a_hung_server(monkeypatch):
+    import socket
+
+    from turing_dagster import ollama_resource
+
+    monkeypatch.setattr(ollama_resource, "RELEASE_TIMEOUT_SECONDS", 0.3)
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(50)  # accepts connections, never answers
+    try:
+        models = OllamaModels(host=f"http://127.0.0.1:{hung.getsockname()[1]}", request_timeout_seconds=30)
+        session = models.session("gemma3:4b")
+        session.stats.loads, session._loaded = 1, True  # as after a step that loaded, then the server hung
+        started = time.monotonic()
+        models.release()
+        # one try at the release timeout, not max_attempts x the 30 s request timeout
+        assert time.monotonic() - started < 5
+        models.release()  # nothing left to release: no call at all
+    finally:
+        hung.close()

@@ -110,3 +110,17 @@ def test_failed_rows_are_not_outputs(engine):
     write_chunk(engine, WF, [Checkpoint("h003", 3335, "failed", None, 3335, error="boom", code_version="v1")])
     assert outputs_for(engine, WF, ["h003"], [3335]) == {}
     assert latest_states(engine, WF)["h003"].status == "failed"
+
+
+def test_members_only_drops_results_of_postings_that_left_their_wave(engine):
+    from turing_dagster.store.waves import admit
+
+    _postings(engine)
+    admit(engine, WF, 10)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM wave_postings WHERE posting_id = 'h001'"))  # reloaded meanwhile
+    chunk = [_cp("h000", 3335), _cp("h001", 3335)]
+    assert write_chunk(engine, WF, chunk, [("h001", "extracted_summary", "stale")], members_only=True) == 1
+    assert [r[0] for r in _rows(engine)] == ["h000"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(postings.c.extracted_summary).where(postings.c.posting_id == "h001")).scalar() is None

@@ -73,3 +73,19 @@ def test_upgrade_from_v1_adds_the_claim_columns(engine):
         assert current_version(conn) == SCHEMA_VERSION
         columns = {c["name"] for c in sa.inspect(conn).get_columns("waves")}
     assert {"claimed_by", "claimed_until"} <= columns
+
+
+def test_a_live_local_holder_stays_busy_after_its_claim_expires(engine, two_waves):
+    me = claims.holder_for("run-slow")  # this very process: alive
+    claims.claim(engine, 1, two_waves, me)
+    with engine.begin() as conn:
+        conn.execute(sa.update(waves).values(claimed_until=dt.datetime(2000, 1, 1)))
+    with pytest.raises(claims.WaveBusyError):
+        claims.claim(engine, 1, two_waves, claims.holder_for("run-other"))
+    assert claims.renew(engine, me) == 2
+    claims.release(engine, me)
+    assert claims.renew(engine, me) == 0
+
+
+def test_keys_the_store_does_not_have_are_returned_not_claimed(engine, two_waves):
+    assert claims.claim(engine, 1, [*two_waves, "w000099"], claims.holder_for("r")) == ["w000099"]
