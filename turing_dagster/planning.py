@@ -24,6 +24,16 @@ class PlannedStep:
         return self.conversation.model
 
 
+def _rank(model: str | None, loaded: str | None, upcoming: set[str | None]) -> tuple[int, str]:
+    """Python steps first (no model), then the model already loaded, then others, and last the one
+    the next execution order starts with, so that it stays loaded across the boundary."""
+    if model is None:
+        return (0, "")
+    if model == loaded:
+        return (1, model)
+    return (3 if model in upcoming else 2, model)
+
+
 class WorkflowPlan:
     """A workflow's conversations in run order: execution order first, then grouped by model.
 
@@ -46,16 +56,8 @@ class WorkflowPlan:
             group = by_order[order]
             upcoming = {c.model for c in by_order[orders[position + 1]]} if position + 1 < len(orders) else set()
 
-            def rank(model: str | None) -> tuple[int, str]:
-                # python steps first (no model), then the model already loaded, then others, and
-                # last the one the next execution order starts with, so it stays loaded across
-                if model is None:
-                    return (0, "")
-                if model == last_model:
-                    return (1, model)
-                return (3 if model in upcoming else 2, model)
-
-            for model in sorted({c.model for c in group}, key=rank):
+            models = sorted({c.model for c in group}, key=lambda m: _rank(m, last_model, upcoming))
+            for model in models:
                 ordered.extend(c for c in group if c.model == model)
                 last_model = model or last_model
         steps, digest = [], hashlib.sha256(str(self.workflow.workflow_id).encode())

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from turing_dagster.output_checks import check_output
-from turing_dagster.placeholders import UnresolvedPlaceholder, render
+from turing_dagster.placeholders import render
 from turing_dagster.planning import PlannedStep, WorkflowPlan
 from turing_dagster.routing import next_after
 from turing_dagster.stats import StepStats

@@ -72,7 +72,7 @@ def _assign_ids(rng: random.Random, records: list[dict], prefix: str = "h") -> N
     """Half the postings get text ids (h001, h002, ...), the others an outside system's numeric ids."""
     numeric = rng.sample(range(10000, 99999), len(records))
     counter = 0
-    for record, number in zip(records, numeric):
+    for record, number in zip(records, numeric, strict=True):
         if rng.random() < 0.5:
             counter += 1
             record["posting_id"] = f"{prefix}{counter:03d}"

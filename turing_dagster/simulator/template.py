@@ -137,7 +137,7 @@ def skills_for(posting: str, role: str = "", limit: int = 8) -> list[str]:
     for bullet in bullets(focus):
         if _NOT_A_SKILL.match(bullet):
             continue
-        phrase = re.split(r"\s+(?:or|and|with|for|to|in|within|at)\s+|[,;(/]", _LEAD.sub("", bullet), 1)[0].strip()
+        phrase = re.split(r"\s+(?:or|and|with|for|to|in|within|at)\s+|[,;(/]", _LEAD.sub("", bullet), maxsplit=1)[0].strip()
         phrase = re.sub(r"(?i)^(?:(?:a|an|the|in|of|some)\s+)+", "", phrase)
         words = phrase.split()
         if (2 <= len(words) <= 4 or (len(words) == 1 and re.search(r".[A-Z0-9]", phrase))) \
@@ -148,7 +148,7 @@ def skills_for(posting: str, role: str = "", limit: int = 8) -> list[str]:
     if len(found) < 3:  # duties as skills: "Draft and negotiate commercial agreements" -> "Commercial agreements"
         for duty in bullets(groups.get("duties", [])):
             rest = re.sub(r"^\w+(?:,? (?:and|or) \w+)?\s+(?:(?:on|with|to|for|in|the|our|all)\s+)*", "", duty)
-            phrase = re.split(r",|\s+(?:and|or|with|for|to|in|that|on)\s+", rest, 1)[0].strip()
+            phrase = re.split(r",|\s+(?:and|or|with|for|to|in|that|on)\s+", rest, maxsplit=1)[0].strip()
             if 1 <= len(phrase.split()) <= 4 and phrase != duty:
                 found.append(phrase[0].upper() + phrase[1:])
     seen, out = {w.lower() for w in role.split()} | {role.lower()}, []
