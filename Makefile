@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test test-fast bench ui install clean
+.PHONY: demo test bench lint ui install clean
 
 $(BIN)/turing: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
+
+## pyflakes, syntax and bugbear checks
+lint: install
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check turing_dagster turing_dagster_tests bench --select F,E9,B
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
