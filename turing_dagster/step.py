@@ -51,6 +51,21 @@ class StepOutput:
             yield from self.produce(self.todo)
 
 
+def step_checkpoint(
+    step: PlannedStep, ps: PostingState, status: str, next_id: int | None, **fields: Any
+) -> Checkpoint:
+    """This step's checkpoint for one posting, stamped with the step's cumulative version and the wave."""
+    return Checkpoint(
+        posting_id=ps.posting_id,
+        conversation_id=step.conversation.conversation_id,
+        status=status,
+        next_conversation_id=next_id,
+        code_version=step.version,
+        wave_key=ps.wave_key,
+        **fields,
+    )
+
+
 def classify(
     plan: WorkflowPlan, step: PlannedStep, state: WaveState, own: dict[str, Checkpoint]
 ) -> tuple[list[PostingState], list[Checkpoint], int, int]:
@@ -77,16 +92,7 @@ def classify(
         if nxt == conv.conversation_id:
             todo.append(ps)
         elif nxt is None or plan.by_id[nxt].index > step.index:
-            skipped.append(
-                Checkpoint(
-                    posting_id=ps.posting_id,
-                    conversation_id=conv.conversation_id,
-                    status="skipped",
-                    next_conversation_id=nxt,
-                    code_version=step.version,
-                    wave_key=ps.wave_key,
-                )
-            )
+            skipped.append(step_checkpoint(step, ps, "skipped", nxt))
         else:
             not_ready += 1
     return todo, skipped, done, not_ready
@@ -126,18 +132,7 @@ class CheckpointFactory:
         conv = self.step.conversation
         target = next_after(self.plan.workflow, conv.name, output)
         next_id = self.plan.by_name[target].conversation.conversation_id if target else None
-        chunk.checkpoints.append(
-            Checkpoint(
-                posting_id=ps.posting_id,
-                conversation_id=conv.conversation_id,
-                status="completed",
-                output=output,
-                next_conversation_id=next_id,
-                code_version=self.step.version,
-                wave_key=ps.wave_key,
-                **extra,
-            )
-        )
+        chunk.checkpoints.append(step_checkpoint(self.step, ps, "completed", next_id, output=output, **extra))
         if conv.save_to:
             chunk.posting_updates.append((ps.posting_id, conv.save_to, output))
         self.stats.record(ps.wave_key, "completed", ps.posting_id, output, target)
@@ -145,18 +140,10 @@ class CheckpointFactory:
     def failed(self, ps: PostingState, reason: str, chunk: Chunk, retryable: bool = False, **extra: Any) -> None:
         """`retryable`: the server was away, so the next run retries without --retry-failed."""
         conv = self.step.conversation
+        # next is this step itself: still owed, so the debugging query shows the posting waiting here
         chunk.checkpoints.append(
-            Checkpoint(
-                posting_id=ps.posting_id,
-                conversation_id=conv.conversation_id,
-                status="failed",
-                error=reason,
-                # still owed this step: the debugging query shows the posting waiting here
-                next_conversation_id=conv.conversation_id,
-                code_version=self.step.version,
-                wave_key=ps.wave_key,
-                snapshot={"retryable": retryable},
-                **extra,
+            step_checkpoint(
+                self.step, ps, "failed", conv.conversation_id, error=reason, snapshot={"retryable": retryable}, **extra
             )
         )
         self.stats.record(ps.wave_key, "failed", ps.posting_id, reason, None)
