@@ -32,10 +32,10 @@ bench: install
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
 
-## pyflakes, syntax and bugbear checks
+## pyflakes, syntax, import and bugbear checks, import order
 lint: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check turing_dagster turing_dagster_tests bench --select F,E9,B
+	$(BIN)/ruff check turing_dagster turing_dagster_tests bench --select F,E9,E4,B,I
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml

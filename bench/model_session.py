@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.ollama_session import LLMRequest
+from turing_dagster.dagster_defs.resources import OllamaModels
+from turing_dagster.ollama.types import LLMRequest
 from turing_dagster.simulator import FaultConfig, ModelProfile, SimulatorConfig, start_simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,10 +48,10 @@ def run(n_requests: int) -> dict:
     with start_simulator(config, port=0) as sim:
         models = OllamaModels(host=sim.url, slots_per_host=SLOTS_PER_HOST)
         started = time.perf_counter()
-        with models.session(MODEL, {"temperature": 0}) as session:
-            results = list(session.run(requests))
-            measured = time.perf_counter() - started
-            session.finish(next_model=None)
+        session = models.session(MODEL, {"temperature": 0})
+        results = list(session.run(requests))
+        measured = time.perf_counter() - started
+        session.finish(next_model=None)
         timeline = sim.timeline()
     expected = LOAD_SECONDS + n_requests * REQUEST_SECONDS / min(PARALLEL, SLOTS_PER_HOST)
     stats = session.stats

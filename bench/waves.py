@@ -26,13 +26,13 @@ LOAD_SECONDS, REQUEST_SECONDS = 0.5, 0.03
 def measure(n: int, one_wave: bool, sim_url: str, sim) -> dict:
     import dagster as dg
 
+    from turing_dagster.dagster_defs.runner import run_workflow
     from turing_dagster.definitions import build_definitions
-    from turing_dagster.runner import run_workflow
     from turing_dagster.store.engine import dispose_all, get_engine
     from turing_dagster.store.migrate import upgrade
     from turing_dagster.store.postings import read_postings_file, upsert_postings
     from turing_dagster.store.waves import admit
-    from turing_dagster.workflow_loader import load_workflows
+    from turing_dagster.workflows.loader import load_workflows
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TURING_DATABASE_URL"] = f"sqlite:///{tmp}/b.db"

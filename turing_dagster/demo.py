@@ -7,7 +7,6 @@ this process (a stand-in that gives deterministic, plausible answers; no model r
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import ExitStack
 
 import click
@@ -30,9 +29,8 @@ def ollama_answers(host: str) -> bool:
 
 def _turing(*args: str) -> None:
     click.secho(f"\n$ turing {' '.join(args)}", bold=True)
-    sys.argv = ["turing", *args]
     try:
-        cli_main()
+        cli_main(list(args))
     except SystemExit as exc:
         if exc.code:
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +43,29 @@ def ollama_hosts(value: str | None = None) -> list[str]:
     raw = value if value is not None else os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
     hosts = [normalize_host(h) for h in raw.split(",") if h.strip()]
     return hosts or [DEFAULT_OLLAMA_HOST]
+
+
+DEFAULT_CHUNK_SIZE = 35
+
+
+def chunk_size() -> int:
+    """Postings per committed chunk within a step (TURING_CHUNK_SIZE)."""
+    return int(os.environ.get("TURING_CHUNK_SIZE") or DEFAULT_CHUNK_SIZE)
+
+
+class DagsterHomeError(Exception):
+    """DAGSTER_HOME cannot hold an instance (missing, relative, or a broken dagster.yaml)."""
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to the project's own folder (never a throwaway instance), with the
+    project's dagster.yaml copied in when the folder has none."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = PROJECT_ROOT / ".dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+    home = Path(os.environ["DAGSTER_HOME"])
+    template = PROJECT_ROOT / "dagster.yaml"
+    if home.is_dir() and not (home / "dagster.yaml").exists() and template.exists():
+        shutil.copy(template, home / "dagster.yaml")  # the project's settings, not Dagster's defaults
+    return home

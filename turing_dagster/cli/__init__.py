@@ -28,10 +28,13 @@ for command in (init, validate, postings, run, status, monitor, simulate_ollama)
     cli.add_command(command)
 
 
-def main() -> None:
-    """Console entry point: a user mistake is one line on stderr and a non-zero exit, never a traceback."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: a user mistake is one line on stderr and a non-zero exit, never a traceback.
+
+    `argv` None: the process's arguments.
+    """
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=argv, prog_name="turing", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from turing_dagster.cli.errors import UnknownWorkflowError
 from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import require_schema
-from turing_dagster.workflow_loader import load_workflows
-from turing_dagster.workflow_spec import Workflow
+from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.spec import Workflow
 
 
 def ready_engine() -> sa.Engine:

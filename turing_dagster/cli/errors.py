@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from turing_dagster.ollama_session import OllamaError
-from turing_dagster.runner import DagsterHomeError
-from turing_dagster.step import StepError
+from turing_dagster.ollama.errors import OllamaError
+from turing_dagster.settings import DagsterHomeError
+from turing_dagster.steps.results import StepError
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.postings import PostingsFileError
-from turing_dagster.workflow_loader import WorkflowValidationError
+from turing_dagster.workflows.loader import WorkflowValidationError
 
 
 class UnknownWorkflowError(Exception):

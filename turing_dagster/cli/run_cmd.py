@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
-from turing_dagster.runner import RunReport, dagster_instance, run_workflow
+
+if TYPE_CHECKING:
+    from turing_dagster.dagster_defs.runner import RunReport
 
 
 def _summary(report: RunReport) -> Table:
@@ -38,6 +41,8 @@ def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> Non
     The runs are recorded in DAGSTER_HOME (visible in `dagster dev`). Per-posting failures are
     counted and shown; the exit code is non-zero only when a run fails.
     """
+    # Dagster only here: `turing --help` and the store commands start without it
+    from turing_dagster.dagster_defs.runner import dagster_instance, run_workflow
     from turing_dagster.definitions import build_definitions
 
     spec = find_workflow(workflow)

@@ -12,10 +12,10 @@ from rich.live import Live
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
-from turing_dagster.planning import WorkflowPlan
-from turing_dagster.progress import Progress, progress
+from turing_dagster.steps.progress import Progress, progress
 from turing_dagster.store.checkpoints import trail
 from turing_dagster.store.waves import load_postings
+from turing_dagster.workflows.plan import WorkflowPlan
 
 
 def _table(p: Progress) -> Group:

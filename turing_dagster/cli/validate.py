@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from turing_dagster import settings
-from turing_dagster.workflow_loader import validate_paths
+from turing_dagster.workflows.loader import validate_paths
 
 
 @click.command("validate")

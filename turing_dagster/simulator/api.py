@@ -7,20 +7,20 @@ import json
 import math
 import re
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from .answers import bad_answer, build_answer
 from .config import BANNER, FOREVER, FaultConfig, model_details, model_digest, parse_keep_alive
 from .residency import QueueFull
+from .state import Simulator
 from .text import embedding
 
-if TYPE_CHECKING:
-    from .server import Simulator, SimulatorServer
-
-SERVER_KEY: web.AppKey[SimulatorServer] = web.AppKey("simulator_server")
+# the server's reset(): revive a "crashed" listener; a callable, so the handlers need not know the server
+RESET_KEY: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("simulator_reset")
 
 VERSION = "0.12.0-SIMULATOR"
 NS = 1_000_000_000
@@ -276,7 +276,7 @@ class Api:
         return web.json_response(self.sim.request_log)
 
     async def sim_reset(self, request: web.Request) -> web.Response:
-        await request.app[SERVER_KEY].reset()
+        await request.app[RESET_KEY]()
         return web.json_response({"status": "reset"})
 
     async def sim_faults(self, request: web.Request) -> web.Response:
@@ -288,10 +288,10 @@ class Api:
         return web.json_response(self.sim.faults.to_dict())
 
 
-def make_app(sim: Simulator, server: SimulatorServer) -> web.Application:
+def make_app(sim: Simulator, reset: Callable[[], Awaitable[None]]) -> web.Application:
     api = Api(sim)
     app = web.Application(middlewares=[api.crashed], client_max_size=64 * 1024 * 1024)
-    app[SERVER_KEY] = server
+    app[RESET_KEY] = reset
     app.add_routes([
         web.post("/api/generate", api.generate), web.post("/api/chat", api.chat),
         web.post("/api/embed", api.embed), web.post("/api/embeddings", api.embed),

@@ -10,7 +10,8 @@ import sys
 import click
 
 from .config import BANNER, FaultConfig, ModelProfile, SimulatorConfig, parse_keep_alive
-from .server import Simulator, SimulatorServer
+from .server import SimulatorServer
+from .state import Simulator
 
 
 def build_config(models: str | None, load_seconds: float, request_seconds: float, token_seconds: float,

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from turing_dagster.store.engine import get_engine
-from turing_dagster.store.schema import conversations, posting_state_checkpoints as psc, postings, wave_postings
+from turing_dagster.store.schema import conversations, postings, wave_postings
+from turing_dagster.store.schema import posting_state_checkpoints as psc
 
 # Keeps IN lists under SQLite's bound-parameter limit and PostgreSQL's planner sweet spot.
 _BATCH = 500

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from turing_dagster.workflows.rules import SAVE_TO_COLUMNS
+
 SCHEMA_VERSION = 2
 
 # JSONB on PostgreSQL so that `state_snapshot->>'current_conversation_id'` works as in the old system.
@@ -12,8 +14,6 @@ Json = sa.JSON().with_variant(JSONB(), "postgresql")
 # SQLite only autoincrements an INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-# Columns of `postings` that a conversation may write its output into (`save_to`).
-SAVE_TO_COLUMNS = ("extracted_summary", "skills", "ihl_score", "job_title_normalized", "language")
 # Columns every postings file may set directly; anything else goes into `extra`.
 POSTING_COLUMNS = ("posting_id", "job_title", "job_description", "enabled")
 

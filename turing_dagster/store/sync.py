@@ -12,7 +12,7 @@ from turing_dagster.store.engine import StoreError
 from turing_dagster.store.schema import conversations, workflow_conversations, workflows
 
 if TYPE_CHECKING:
-    from turing_dagster.workflow_spec import Workflow
+    from turing_dagster.workflows.spec import Workflow
 
 
 def _upsert(engine: sa.Engine, table: sa.Table, rows: list[dict], keys: list[str]) -> sa.Executable:

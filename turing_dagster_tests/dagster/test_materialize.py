@@ -6,16 +6,16 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.assets import IO_MANAGER_KEY, build_workflow_assets
-from turing_dagster.io_manager import CheckpointIOManager
-from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.resources import TuringStore
+from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY, build_workflow_assets
+from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
+from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import upsert_postings
-from turing_dagster.store.schema import posting_state_checkpoints as psc, postings
+from turing_dagster.store.schema import posting_state_checkpoints as psc
+from turing_dagster.store.schema import postings
 from turing_dagster.store.waves import admit
-from turing_dagster.workflow_loader import load_workflows
+from turing_dagster.workflows.loader import load_workflows
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from turing_dagster.dagster_defs.resources import TuringStore
 from turing_dagster.definitions import build_definitions
-from turing_dagster.resources import TuringStore
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import upsert_postings

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from turing_dagster.dagster_defs.runner import run_workflow
 from turing_dagster.definitions import build_definitions
-from turing_dagster.planning import WorkflowPlan
-from turing_dagster.routing import next_after
-from turing_dagster.runner import run_workflow
 from turing_dagster.store.postings import upsert_postings
 from turing_dagster.store.schema import posting_state_checkpoints as psc
-from turing_dagster.workflow_loader import load_workflows
+from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.plan import WorkflowPlan
+from turing_dagster.workflows.routing import next_after
 
 TEXTS = [
     "We are hiring a Python developer to build data pipelines with SQL and Airflow. You will work with analysts.",

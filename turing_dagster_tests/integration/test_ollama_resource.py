@@ -8,12 +8,9 @@ import time
 import dagster
 import pytest
 
-from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.ollama_session import (
-    LLMRequest,
-    ModelNotFoundError,
-    OllamaUnavailableError,
-)
+from turing_dagster.dagster_defs.resources import OllamaModels
+from turing_dagster.ollama.errors import ModelNotFoundError, OllamaUnavailableError
+from turing_dagster.ollama.types import LLMRequest
 from turing_dagster.simulator import FaultConfig, ModelProfile, SimulatorConfig, start_simulator
 
 pytestmark = pytest.mark.timeout(60)
@@ -69,24 +66,24 @@ def test_one_load_per_session_kept_for_the_same_model_unloaded_for_another(simul
     sim = simulator(load=0.2)
     models = manager(sim.url)
 
-    with models.session(A, OPTIONS) as s:
-        results = list(s.run(asks(20, format="json")))
-        assert sorted(r.key for r in results) == sorted(f"p{i}" for i in range(20))
-        assert all(r.error is None and r.output for r in results)
-        assert s.stats.loads == 1 and s.stats.load_seconds >= 0.2
-        assert s.stats.requests == 20 and s.stats.failures == 0 and len(s.stats.latencies) == 20
-        s.finish(next_model=A)
+    s = models.session(A, OPTIONS)
+    results = list(s.run(asks(20, format="json")))
+    assert sorted(r.key for r in results) == sorted(f"p{i}" for i in range(20))
+    assert all(r.error is None and r.output for r in results)
+    assert s.stats.loads == 1 and s.stats.load_seconds >= 0.2
+    assert s.stats.requests == 20 and s.stats.failures == 0 and len(s.stats.latencies) == 20
+    s.finish(next_model=A)
     assert sim.timeline()["counts"]["loads"] == {A: 1}
     assert models.resident_models() == [A]
     bodies = chat_bodies(sim)
     assert len(bodies) == 20
     assert all(b["options"] == OPTIONS and b["keep_alive"] == "30m" and b["format"] == "json" for b in bodies)
 
-    with models.session(A, OPTIONS) as s2:  # the next step on the same model loads nothing
-        assert s2.load() == 0.0
-        assert all(r.ok for r in s2.run(asks(5)))
-        assert s2.stats.loads == 0
-        s2.finish(next_model=B)
+    s2 = models.session(A, OPTIONS)  # the next step on the same model loads nothing
+    assert s2.load() == 0.0
+    assert all(r.ok for r in s2.run(asks(5)))
+    assert s2.stats.loads == 0
+    s2.finish(next_model=B)
     assert sim.timeline()["counts"]["loads"] == {A: 1}
     assert models.resident_models() == []
     assert len(events(sim, "unload", A)) == 1
@@ -95,16 +92,16 @@ def test_one_load_per_session_kept_for_the_same_model_unloaded_for_another(simul
 def test_a_session_unloads_the_other_resident_model_before_loading_its_own(simulator):
     sim = simulator(max_loaded=2)  # the server would keep both: the session must unload A itself
     models = manager(sim.url)
-    with models.session(A) as s:
-        list(s.run(asks(3)))
-        s.finish(next_model=A)
+    s = models.session(A)
+    list(s.run(asks(3)))
+    s.finish(next_model=A)
     assert models.resident_models() == [A]
 
-    with models.session(B) as s:
-        assert s.load() > 0
-        assert models.resident_models() == ["qwen2.5:latest"]
-        assert all(r.ok for r in s.run(asks(3)))
-        s.finish(next_model="qwen2.5:latest")  # same model, other spelling: kept
+    s = models.session(B)
+    assert s.load() > 0
+    assert models.resident_models() == ["qwen2.5:latest"]
+    assert all(r.ok for r in s.run(asks(3)))
+    s.finish(next_model="qwen2.5:latest")  # same model, other spelling: kept
     assert models.resident_models() == ["qwen2.5:latest"]
     last_a_unload = events(sim, "unload", A)[-1]
     b_load = events(sim, "load", "qwen2.5:latest")[0]
@@ -114,8 +111,8 @@ def test_a_session_unloads_the_other_resident_model_before_loading_its_own(simul
 def test_requests_in_flight_never_exceed_slots_per_host(simulator):
     sim = simulator(request=0.05, parallel=4)
     models = manager(sim.url, slots_per_host=3)
-    with models.session(A) as s:
-        results = list(s.run(iter(asks(30))))  # a plain iterator is consumed lazily
+    s = models.session(A)
+    results = list(s.run(iter(asks(30))))  # a plain iterator is consumed lazily
     assert len({r.key for r in results}) == 30 and all(r.ok for r in results)
     assert sim.timeline()["max_in_flight"][A] == 3
 
@@ -124,8 +121,8 @@ def test_transient_errors_are_retried_and_every_request_completes_once(simulator
     faults = FaultConfig(error_500_rate=0.15, error_503_rate=0.15, drop_rate=0.1, seed=7)
     sim = simulator(faults=faults)  # the preload is hit by faults too
     models = manager(sim.url, max_attempts=8)
-    with models.session(A) as s:
-        results = list(s.run(asks(40)))
+    s = models.session(A)
+    results = list(s.run(asks(40)))
     assert sorted(r.key for r in results) == sorted(f"p{i}" for i in range(40))
     assert all(r.error is None and r.output for r in results), [r.error for r in results if r.error]
     assert any(r.attempts > 1 for r in results)
@@ -139,10 +136,10 @@ def test_transient_errors_are_retried_and_every_request_completes_once(simulator
 def test_exhausted_attempts_become_that_request_error(simulator):
     sim = simulator()
     models = manager(sim.url, max_attempts=3)
-    with models.session(A) as s:
-        s.load()
-        sim.set_faults(FaultConfig(error_503_rate=1.0))
-        results = list(s.run(asks(4)))
+    s = models.session(A)
+    s.load()
+    sim.set_faults(FaultConfig(error_503_rate=1.0))
+    results = list(s.run(asks(4)))
     assert {r.key for r in results} == {"p0", "p1", "p2", "p3"}
     for r in results:
         assert r.output is None and r.attempts == 3
@@ -153,10 +150,10 @@ def test_exhausted_attempts_become_that_request_error(simulator):
 def test_a_request_hanging_past_the_timeout_is_retried(simulator):
     sim = simulator()
     models = manager(sim.url, request_timeout_seconds=0.5, max_attempts=6)
-    with models.session(A) as s:
-        s.load()
-        sim.set_faults(FaultConfig(hang_rate=0.3, hang_seconds=3.0, seed=3))
-        results = list(s.run(asks(12)))
+    s = models.session(A)
+    s.load()
+    sim.set_faults(FaultConfig(hang_rate=0.3, hang_seconds=3.0, seed=3))
+    results = list(s.run(asks(12)))
     assert all(r.ok for r in results), [r.error for r in results if r.error]
     assert any(r.attempts > 1 for r in results)
     assert sim.timeline()["counts"]["faults"]["hang"] > 0
@@ -165,11 +162,11 @@ def test_a_request_hanging_past_the_timeout_is_retried(simulator):
 def test_a_dying_server_gives_errors_not_exceptions(simulator):
     sim = simulator()
     models = manager(sim.url, max_attempts=2)
-    with models.session(A) as s:
-        s.load()
-        sim.set_faults(FaultConfig(die_after=5))
-        started = time.monotonic()
-        results = list(s.run(asks(30)))
+    s = models.session(A)
+    s.load()
+    sim.set_faults(FaultConfig(die_after=5))
+    started = time.monotonic()
+    results = list(s.run(asks(30)))
     assert len(results) == 30
     assert sum(r.ok for r in results) <= 5
     failed = [r for r in results if not r.ok]
@@ -205,9 +202,9 @@ def test_invalid_output_is_reasked_with_the_reason(simulator):
         seen.append(output)
         return "missing field 'grade'" if len(seen) == 1 else None
 
-    with models.session(A) as s:
-        [result] = list(s.run(asks(1, check=check)))
-        [refused] = list(s.run(asks(1, prefix="q", check=lambda out: "no digits", invalid_retries=1)))
+    s = models.session(A)
+    [result] = list(s.run(asks(1, check=check)))
+    [refused] = list(s.run(asks(1, prefix="q", check=lambda out: "no digits", invalid_retries=1)))
     assert result.ok and result.attempts == 2 and result.output == seen[1]
     first, second = chat_bodies(sim)[:2]
     assert second["messages"][: len(first["messages"])] == first["messages"]
@@ -225,9 +222,9 @@ def test_host_for_routes_models_across_hosts(simulator):
     assert models.host_for(B) == two.url  # listed by the second host's /api/tags
     assert models.host_for(A) == one.url
     assert models.host_for("unknown:1b") == one.url
-    with models.session("qwen2.5") as s:
-        assert s.host == two.url
-        assert all(r.ok for r in s.run(asks(2)))
+    s = models.session("qwen2.5")
+    assert s.host == two.url
+    assert all(r.ok for r in s.run(asks(2)))
     assert models.resident_models(two.url) == ["qwen2.5:latest"]
     assert models.resident_models(one.url) == []
 
@@ -240,8 +237,8 @@ def test_no_model_calls_at_construction_or_session():
 
     @dagster.asset
     def step(ollama: OllamaModels) -> None:
-        with ollama.session(A) as s:
-            s.finish(next_model=None)
+        s = ollama.session(A)
+        s.finish(next_model=None)
 
     assert dagster.materialize([step], resources={"ollama": OllamaModels(host="http://127.0.0.1:1")}).success
 
@@ -249,7 +246,7 @@ def test_no_model_calls_at_construction_or_session():
 def test_release_at_run_end_makes_one_short_try_on_a_hung_server(monkeypatch):
     import socket
 
-    from turing_dagster import ollama_resource
+    from turing_dagster.ollama import pool as ollama_resource
 
     monkeypatch.setattr(ollama_resource, "RELEASE_TIMEOUT_SECONDS", 0.3)
     hung = socket.socket()

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.planning import WorkflowPlan
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 from turing_dagster.store.schema import posting_state_checkpoints as psc
 from turing_dagster.store.waves import admit, wave_members
+from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster_tests.integration.helpers import assert_routed_by_rules, make_postings, rows, workflow
 
 ROOT = Path(__file__).resolve().parents[2]

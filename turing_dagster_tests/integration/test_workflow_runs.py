@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from turing_dagster.planning import WorkflowPlan
-from turing_dagster.progress import progress
+from turing_dagster.steps.progress import progress
 from turing_dagster.store.schema import postings
+from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster_tests.integration.helpers import (
     assert_routed_by_rules,
     edit_workflows,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from turing_dagster.output_checks import check_output
-from turing_dagster.workflow_spec import Conversation
+from turing_dagster.workflows.checks import check_output
+from turing_dagster.workflows.spec import Conversation
 
 SCHEMA = {"type": "object", "required": ["grade"], "properties": {"grade": {"enum": ["PASS", "FAIL"]}}}
 

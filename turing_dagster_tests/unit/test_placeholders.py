@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from turing_dagster.placeholders import Placeholder, UnresolvedPlaceholder, find_placeholders, render
+from turing_dagster.workflows.placeholders import Placeholder, UnresolvedPlaceholder, find_placeholders, render
 
 POSTING = {"posting_id": "h001", "job_title": "Nurse", "job_description": "Care for {posting.secret}", "blank": None}
 

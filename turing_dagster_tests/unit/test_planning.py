@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from turing_dagster.planning import WorkflowPlan
-from turing_dagster.workflow_loader import parse_workflow
+from turing_dagster.workflows.loader import parse_workflow
+from turing_dagster.workflows.plan import WorkflowPlan
 
 
 def _plan(*convs: tuple[str, int, str]) -> WorkflowPlan:
@@ -55,7 +55,7 @@ def test_versions_are_cumulative_along_the_plan():
 
 
 def test_contiguous_ranges_follow_the_instance_order_and_skip_unknown_waves():
-    from turing_dagster.runner import contiguous_ranges
+    from turing_dagster.dagster_defs.runner import contiguous_ranges
 
     ordered = ["w000001", "w000002", "w000003", "w000004", "w000005"]
     assert contiguous_ranges(["w000005", "w000001", "w000002", "w000004"], ordered) == [

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from turing_dagster.routing import next_after
-from turing_dagster.workflow_spec import Workflow
+from turing_dagster.workflows.routing import next_after
+from turing_dagster.workflows.spec import Workflow
 
 
 def llm(cid: int, name: str, order: int, next_: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from turing_dagster.cli.validate import validate
-from turing_dagster.workflow_loader import (
+from turing_dagster.workflows.loader import (
     WorkflowValidationError,
     load_workflow_file,
     load_workflows,

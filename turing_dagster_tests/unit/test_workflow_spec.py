@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from turing_dagster.workflow_loader import parse_workflow
-from turing_dagster.workflow_spec import Conversation, Workflow
+from turing_dagster.workflows.loader import parse_workflow
+from turing_dagster.workflows.spec import Conversation, Workflow
 
 DEFINITION: dict[str, Any] = {
     "workflow_id": 3001,
@@ -157,7 +157,7 @@ def test_conversation_model_accepts_actors(actor: str) -> None:
 
 
 def test_code_version_follows_structural_routing_changes():
-    from turing_dagster.workflow_loader import parse_workflow
+    from turing_dagster.workflows.loader import parse_workflow
 
     def versions(conversations):
         wf, errors = parse_workflow({"workflow_id": 1, "name": "w", "conversations": conversations})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from turing_dagster.admission import admit_pending
+from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.postings import upsert_postings
 from turing_dagster.store.waves import admit, pending_summary, wave_keys, wave_members
-from turing_dagster.workflow_loader import parse_workflow
+from turing_dagster.workflows.loader import parse_workflow
 
 WF, _ = parse_workflow(
     {

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from turing_dagster.planning import WorkflowPlan
 from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
 from turing_dagster.store.waves import wave_members
+from turing_dagster.workflows.plan import WorkflowPlan
 
 
 @dataclass

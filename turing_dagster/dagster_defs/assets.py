@@ -3,29 +3,26 @@
 
 
 import json
-from functools import cache
 
 import dagster as dg
 
-from turing_dagster.llm_step import llm_chunks, open_session
-from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.planning import PlannedStep, WorkflowPlan, asset_name
-from turing_dagster.registry import register
-from turing_dagster.resources import TuringStore
-from turing_dagster.stats import StepStats
-from turing_dagster.step import StepError, StepOutput, classify, python_chunks
-from turing_dagster.store.claims import WaveBusyError
+from turing_dagster import settings
+from turing_dagster.dagster_defs.partitions import wave_partitions
+from turing_dagster.dagster_defs.registry import register
+from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
+from turing_dagster.steps.classify import classify
+from turing_dagster.steps.llm_side import llm_chunks, open_session
+from turing_dagster.steps.python_side import python_chunks
+from turing_dagster.steps.results import StepError, StepOutput
+from turing_dagster.steps.stats import StepStats
+from turing_dagster.steps.wave_state import WaveState, load_wave_state
 from turing_dagster.store.checkpoints import checkpoints_for
+from turing_dagster.store.claims import WaveBusyError
 from turing_dagster.store.waves import load_postings
-from turing_dagster.wave_state import WaveState, load_wave_state
-from turing_dagster.workflow_spec import Workflow
+from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
+from turing_dagster.workflows.spec import Workflow
 
 IO_MANAGER_KEY = "checkpoint_io_manager"
-
-
-@cache
-def wave_partitions(workflow_name: str) -> dg.DynamicPartitionsDefinition:
-    return dg.DynamicPartitionsDefinition(name=f"{workflow_name}_waves")
 
 
 def asset_key(workflow: Workflow, step: PlannedStep) -> dg.AssetKey:
@@ -76,17 +73,27 @@ def _run_step(
             }
         )
     )
-    output = StepOutput(
-        plan, step, waves, todo, skipped, done, not_ready, chunk_size=chunk_size, stats=stats, holder=holder
+    produce = None  # nothing to ask: no model is loaded for this step
+    if todo:
+        postings = load_postings(engine, [ps.posting_id for ps in todo])
+        if conv.is_python:
+            produce = python_chunks(plan, step, postings, stats, chunk_size)
+        else:
+            produce = llm_chunks(plan, step, postings, stats, chunk_size, open_session(ollama, plan, step))
+    return StepOutput(
+        plan,
+        step,
+        waves,
+        todo,
+        skipped,
+        done,
+        not_ready,
+        produce=produce,
+        chunk_size=chunk_size,
+        stats=stats,
+        holder=holder,
+        add_wave_metadata=context.add_asset_metadata,
     )
-    if not todo:
-        return output  # nothing to ask: no model is loaded for this step
-    postings = load_postings(engine, [ps.posting_id for ps in todo])
-    if conv.is_python:
-        output.produce = python_chunks(plan, step, postings, stats, chunk_size)
-    else:
-        output.produce = llm_chunks(plan, step, postings, stats, chunk_size, open_session(ollama, plan, step))
-    return output
 
 
 def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: int) -> dg.AssetsDefinition:
@@ -131,6 +138,6 @@ def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: 
     return next_step
 
 
-def build_workflow_assets(workflow: Workflow, chunk_size: int = 35) -> list[dg.AssetsDefinition]:
+def build_workflow_assets(workflow: Workflow, chunk_size: int = settings.DEFAULT_CHUNK_SIZE) -> list[dg.AssetsDefinition]:
     plan = register(workflow)
     return [build_conversation_asset(plan, step, chunk_size) for step in plan.steps]

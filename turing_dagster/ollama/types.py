@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+import ollama
+
+T = TypeVar("T")
+
+
+class Hosts(Protocol):
+    """What a ModelSession needs from the pool that made it (pool.HostPool)."""
+
+    log: logging.Logger
+
+    @property
+    def keep_alive(self) -> str: ...
+
+    @property
+    def slots_per_host(self) -> int: ...
+
+    def host_for(self, model: str) -> str: ...
+
+    def client(self, host: str) -> ollama.Client: ...
+
+    def slot(self, host: str) -> contextlib.AbstractContextManager[None]: ...
+
+    def call_with_retries(self, fn: Callable[[], T], **kwargs: Any) -> T: ...
+
+    def ps_models(self, host: str) -> list[Any]: ...
+
+    def resident_models(self, host: str | None = None) -> list[str]: ...
 
 
 @dataclass
@@ -25,7 +55,6 @@ class LLMResult:
     latency_seconds: float
     tokens_in: int
     tokens_out: int
-    last_output: str | None = None  # the rejected answer, when the error is invalid output
     # the server was away (transient errors to the end, or the model could not be loaded): the
     # failure says nothing about the posting, so a later run retries it without being asked
     unavailable: bool = False

@@ -1,6 +1,6 @@
 """One step's use of one Ollama model on one host: load once, run a wave of chats, then keep or unload.
 
-`OllamaModels.session(model, options)` (see ollama_resource.py) makes a `ModelSession`. The session
+`HostPool.session(model, options)` (see pool.py) makes a `ModelSession`. The session
 measures the model load apart from inference, bounds the requests in flight, retries transient errors
 with backoff (tenacity), re-asks on invalid output, and yields each posting's `LLMResult` as it
 completes. Residency is read from the server (`/api/ps`), never remembered.
@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ollama
 import pydantic
 
-from turing_dagster.ollama_calls import (
+from turing_dagster.ollama.calls import (
     Tally,
     describe,
     is_connection_error,
@@ -27,48 +27,22 @@ from turing_dagster.ollama_calls import (
     model_name,
     normalize_model,
 )
-from turing_dagster.ollama_types import LLMRequest, LLMResult, SessionStats
-
-if TYPE_CHECKING:
-    from turing_dagster.ollama_resource import OllamaModels
-
-__all__ = [
-    "LLMRequest",
-    "LLMResult",
-    "ModelNotFoundError",
-    "ModelSession",
-    "OllamaError",
-    "OllamaUnavailableError",
-    "SessionStats",
-    "normalize_model",
-]
-
-
-class OllamaError(Exception):
-    """An Ollama failure that fails the whole step; the message is one line."""
-
-
-class ModelNotFoundError(OllamaError):
-    """The host does not have the model (HTTP 404); never retried."""
-
-
-class OllamaUnavailableError(OllamaError):
-    """The host refuses connections."""
-
+from turing_dagster.ollama.errors import ModelNotFoundError, OllamaError, OllamaUnavailableError
+from turing_dagster.ollama.types import Hosts, LLMRequest, LLMResult, SessionStats
 
 REASK = "Your answer was invalid: {reason}. Answer again following the instructions exactly."
 _END = object()
 
 
 class ModelSession:
-    """One model on one host for one step; a context manager.
+    """One model on one host for one step.
 
     `ensure_available()` -> `load()` (run() does both lazily) -> `run(requests)` -> `finish(next_model)`.
-    Leaving the `with` block without finish() leaves the model as it is: the next session unloads
-    it if it needs another model.
+    A session never finished leaves the model as it is: the next session unloads it if it needs
+    another model, and the pool's `release()` at the end of the run.
     """
 
-    def __init__(self, models: OllamaModels, model: str, options: dict | None = None):
+    def __init__(self, models: Hosts, model: str, options: dict | None = None):
         self.model = model.strip()
         self.options = dict(options) if options is not None else None
         self.stats = SessionStats()
@@ -83,12 +57,6 @@ class ModelSession:
 
     def __repr__(self) -> str:
         return f"ModelSession(model={self.model!r}, host={self._host or '?'})"
-
-    def __enter__(self) -> ModelSession:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
 
     @property
     def host(self) -> str:
@@ -233,7 +201,7 @@ class ModelSession:
         yield from self._run_pool(source)
 
     def _run_pool(self, source: Iterator[LLMRequest]) -> Iterator[LLMResult]:
-        slots = max(1, self._models.slots_per_host)
+        slots = self._models.slots_per_host
         workers = 2 * slots  # a worker sleeping in backoff does not hold an in-flight slot
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ollama-{self._norm}")
@@ -288,9 +256,9 @@ class ModelSession:
         tokens_in = tokens_out = 0
         rounds = 1 + max(0, req.invalid_retries)
 
-        def result(output: str | None, error: str | None, last: str | None = None) -> LLMResult:
+        def result(output: str | None, error: str | None) -> LLMResult:
             latency = time.monotonic() - started
-            return LLMResult(req.key, output, error, tally.attempts, latency, tokens_in, tokens_out, last)
+            return LLMResult(req.key, output, error, tally.attempts, latency, tokens_in, tokens_out)
 
         reason = ""
         output = ""
@@ -320,7 +288,7 @@ class ModelSession:
             try:
                 reason = req.check(output)
             except Exception as exc:
-                return result(None, f"output check raised {describe(exc)}", output)
+                return result(None, f"output check raised {describe(exc)}")
             if reason is None:
                 return result(output, None)
             messages = [
@@ -328,4 +296,4 @@ class ModelSession:
                 {"role": "assistant", "content": output},
                 {"role": "user", "content": REASK.format(reason=reason)},
             ]
-        return result(None, f"invalid output after {rounds} attempts: {reason}", output)
+        return result(None, f"invalid output after {rounds} attempts: {reason}")

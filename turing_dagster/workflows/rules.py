@@ -6,9 +6,11 @@ They need sibling names, the whole conversation graph, or paths through it. Find
 
 from __future__ import annotations
 
-from turing_dagster.placeholders import POSTING_PREFIX, find_placeholders
-from turing_dagster.store.schema import SAVE_TO_COLUMNS
-from turing_dagster.workflow_spec import END, Conversation, Defaults, WaveSettings, Workflow
+from turing_dagster.workflows.placeholders import POSTING_PREFIX, find_placeholders
+from turing_dagster.workflows.spec import END, Conversation, Defaults, WaveSettings, Workflow
+
+# Columns of `postings` that a conversation may write its output into (`save_to`); the store makes them.
+SAVE_TO_COLUMNS = ("extracted_summary", "skills", "ihl_score", "job_title_normalized", "language")
 
 Finding = tuple[str | None, str, str]
 

@@ -6,10 +6,10 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
-from turing_dagster.planning import WorkflowPlan, asset_name
+from turing_dagster.steps.wave_state import load_wave_state
 from turing_dagster.store.checkpoints import status_counts
 from turing_dagster.store.waves import pending_summary, wave_keys
-from turing_dagster.wave_state import load_wave_state
+from turing_dagster.workflows.plan import WorkflowPlan, asset_name
 
 
 @dataclass

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Protocol
 
-from turing_dagster.ollama_resource import OllamaModels
-from turing_dagster.ollama_session import LLMRequest, ModelSession
-from turing_dagster.output_checks import check_output
-from turing_dagster.placeholders import UnresolvedPlaceholder
-from turing_dagster.planning import PlannedStep, WorkflowPlan
-from turing_dagster.stats import StepStats
-from turing_dagster.step import Chunk, CheckpointFactory, StepError, build_messages
+from turing_dagster.ollama.session import ModelSession
+from turing_dagster.ollama.types import LLMRequest
+from turing_dagster.steps.prompts import build_messages
+from turing_dagster.steps.results import CheckpointRecorder, Chunk, Producer, StepError
+from turing_dagster.steps.stats import StepStats
+from turing_dagster.steps.wave_state import PostingState
 from turing_dagster.store.checkpoints import batched
-from turing_dagster.wave_state import PostingState
+from turing_dagster.workflows.checks import check_output
+from turing_dagster.workflows.placeholders import UnresolvedPlaceholder
+from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
+
+
+class SessionMaker(Protocol):
+    """Where sessions come from: the pool, or the Dagster resource that wraps it."""
+
+    def session(self, model: str, options: dict | None = None) -> ModelSession: ...
 
 
 def llm_chunks(
@@ -23,20 +30,19 @@ def llm_chunks(
     stats: StepStats,
     chunk_size: int,
     session: ModelSession,
-) -> Callable[[list[PostingState]], Iterator[Chunk]]:
+) -> Producer:
     """A producer for StepOutput: each chunk's requests run with the host's slots, then commit together.
 
-    Chunks are sent one after another, so a crash repeats at most the chunk in flight. The model
-    stays loaded when the step ends: the next step's session keeps it if it needs the same model
-    and swaps it otherwise, and the resource unloads what is left when the run ends.
+    Chunks are sent one after another, so a crash repeats at most the chunk in flight. When the
+    step is done the session finishes: it keeps the model if the plan's next LLM step uses it.
     """
     conv = step.conversation
-    factory = CheckpointFactory(plan, step, stats)
+    recorder = CheckpointRecorder(plan, step, stats)
     check = partial(check_output, conv)
     retries = plan.workflow.retries_for(conv.name)
     stats.model = conv.model
 
-    def produce(todo: list[PostingState]) -> Iterator[Chunk]:
+    def produce(todo: list[PostingState]):
         for part in batched(todo, chunk_size):
             chunk = Chunk([], [])
             requests, by_key, unavailable = [], {}, []
@@ -44,7 +50,7 @@ def llm_chunks(
                 try:
                     messages = build_messages(step, postings[ps.posting_id], ps.outputs)
                 except UnresolvedPlaceholder as exc:
-                    factory.failed(ps, f"{exc}; prompt not sent", chunk, attempts=0)
+                    recorder.failed(ps, f"{exc}; prompt not sent", chunk, attempts=0)
                     continue
                 by_key[ps.posting_id] = ps
                 requests.append(LLMRequest(ps.posting_id, messages, conv.format, check, retries))
@@ -60,9 +66,9 @@ def llm_chunks(
                 stats.tokens_in += result.tokens_in
                 stats.tokens_out += result.tokens_out
                 if result.error is None:
-                    factory.completed(ps, result.output or "", chunk, **extra)
+                    recorder.completed(ps, result.output or "", chunk, **extra)
                 else:
-                    factory.failed(ps, result.error, chunk, retryable=result.unavailable, **extra)
+                    recorder.failed(ps, result.error, chunk, retryable=result.unavailable, **extra)
                     if result.unavailable:
                         unavailable.append(result.error)
             stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
@@ -73,11 +79,12 @@ def llm_chunks(
                     f"conversation '{conv.name}': Ollama at {session.host} stopped answering "
                     f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
                 )
+        session.finish(plan.next_model(step))
 
     return produce
 
 
-def open_session(ollama: OllamaModels, plan: WorkflowPlan, step: PlannedStep) -> ModelSession:
+def open_session(ollama: SessionMaker, plan: WorkflowPlan, step: PlannedStep) -> ModelSession:
     """A session for the step's model, checked to exist before any posting is touched."""
     session = ollama.session(step.model, plan.workflow.options_for(step.conversation.name))
     session.ensure_available()

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
-from turing_dagster.workflow_spec import Conversation, Workflow
+from turing_dagster.workflows.spec import Conversation, Workflow
 
 
 def asset_name(conversation: Conversation) -> str:
@@ -81,6 +81,6 @@ class WorkflowPlan:
     def step(self, name: str) -> PlannedStep:
         return self.by_name[name]
 
-    def previous(self, name: str) -> PlannedStep | None:
-        index = self.by_name[name].index
-        return self.steps[index - 1] if index else None
+    def next_model(self, step: PlannedStep) -> str | None:
+        """The model of the first LLM step after this one, None when no LLM step follows."""
+        return next((s.model for s in self.steps[step.index + 1 :] if s.model), None)

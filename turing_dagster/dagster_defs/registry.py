@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from turing_dagster.planning import WorkflowPlan
-from turing_dagster.workflow_spec import Workflow
+from turing_dagster.workflows.plan import WorkflowPlan
+from turing_dagster.workflows.spec import Workflow
 
 _plans: dict[str, WorkflowPlan] = {}
 _lock = threading.Lock()
@@ -23,7 +23,7 @@ def plan_for(workflow_name: str) -> WorkflowPlan:
         plan = _plans.get(workflow_name)
     if plan is None:
         # a process that did not build the definitions (e.g. a bare IO manager in a test)
-        from turing_dagster.workflow_loader import load_workflows
+        from turing_dagster.workflows.loader import load_workflows
 
         for workflow in load_workflows():
             register(workflow)

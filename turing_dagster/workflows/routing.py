@@ -6,7 +6,8 @@ import json
 import re
 from typing import Any
 
-from turing_dagster.workflow_spec import END, BranchCondition, Workflow, parse_json_path
+from turing_dagster.workflows.fields import parse_json_path
+from turing_dagster.workflows.spec import END, BranchCondition, Workflow
 
 _NOT_JSON = object()
 

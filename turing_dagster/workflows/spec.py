@@ -1,7 +1,7 @@
 """Pydantic models of a workflow definition (`workflow_defs/*.yaml`) and its graph queries.
 
 The models check each field on its own; rules that span fields or conversations
-(goto targets, placeholders, duplicates, ...) live in `workflow_loader`.
+(goto targets, placeholders, duplicates, ...) live in `rules.py`, applied by the loader.
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
-from turing_dagster.placeholders import find_placeholders
+from turing_dagster.workflows.fields import check_regex, check_schema, parse_json_path
+from turing_dagster.workflows.placeholders import find_placeholders
 
 END = "END"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -44,40 +43,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-@lru_cache(maxsize=512)
-def parse_json_path(path: str) -> Any:
-    """Parse a JSONPath once (jsonpath-ng's parser is slow); raises ValueError when malformed."""
-    from jsonpath_ng.ext import parse  # the ext dialect also supports filters and arithmetic
-
-    try:
-        return parse(path)
-    except Exception as exc:  # jsonpath-ng raises a mix of lexer/parser exception types
-        raise ValueError(f"invalid JSON path {path!r}: {exc}") from None
-
-
-def _check_regex(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"invalid regex {value!r}: {exc}") from None
-    return value
-
-
-def _check_schema(value: Any) -> Any:
-    if value is not None:
-        if not isinstance(value, dict):
-            raise ValueError(f"must be a JSON schema (a mapping), got {type(value).__name__}")
-        try:
-            jsonschema.validators.validator_for(value).check_schema(value)
-        except jsonschema.SchemaError as exc:
-            where = "/".join(str(p) for p in exc.path)
-            raise ValueError(f"invalid JSON schema{f' at {where}' if where else ''}: {exc.message}") from None
-        except Exception as exc:  # e.g. an unhashable `$schema`
-            raise ValueError(f"invalid JSON schema: {exc}") from None
-    return value
-
-
 class JsonCondition(_Model):
     path: str
     equals: Any = None
@@ -99,7 +64,7 @@ class BranchCondition(_Model):
     @field_validator("regex")
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
-        return _check_regex(value)
+        return check_regex(value)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> BranchCondition:
@@ -123,12 +88,12 @@ class ValidateSpec(_Model):
     @field_validator("regex")
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
-        return _check_regex(value)
+        return check_regex(value)
 
     @field_validator("json_schema", mode="before")
     @classmethod
     def _schema_valid(cls, value: Any) -> Any:
-        return _check_schema(value)
+        return check_schema(value)
 
 
 class Defaults(_Model):
@@ -185,7 +150,7 @@ class Conversation(_Model):
         if value is None or value == "json":
             return value
         if isinstance(value, dict):
-            return _check_schema(value)
+            return check_schema(value)
         raise ValueError(f"must be 'json' or a JSON schema (a mapping), got {value!r}")
 
     @property

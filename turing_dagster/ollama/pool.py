@@ -1,23 +1,23 @@
-"""The `OllamaModels` Dagster resource: Turing's model manager.
+"""A plain pool of Ollama hosts: one client and one in-flight limit per host, retries, `/api/ps`.
 
-Step code asks it for a `ModelSession` per step and model (ollama_session.py). The resource holds the
-configuration, one lazily created `ollama.Client` per host, and a per-host in-flight limit; it never
-touches the network when constructed (Dagster builds resources more than once per run).
+The Dagster resource (`dagster_defs/resources.py`) is a configurable wrapper that builds one of these; step
+code asks the pool for a `ModelSession` per step and model. Nothing here touches the network until a
+method that needs it is called.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import dagster
 import ollama
-from pydantic import Field, PrivateAttr
 
 from turing_dagster import settings
-from turing_dagster.ollama_calls import (
+from turing_dagster.ollama.calls import (
     Tally,
     describe,
     is_connection_error,
@@ -25,46 +25,45 @@ from turing_dagster.ollama_calls import (
     normalize_model,
     process_models,
 )
-from turing_dagster.ollama_calls import call_with_retries as _call_with_retries
-from turing_dagster.ollama_session import ModelSession, OllamaError, OllamaUnavailableError
+from turing_dagster.ollama.calls import call_with_retries as _call_with_retries
+from turing_dagster.ollama.errors import OllamaError, OllamaUnavailableError
+from turing_dagster.ollama.session import ModelSession
 
 T = TypeVar("T")
 RELEASE_TIMEOUT_SECONDS = 10.0
 
 
-class OllamaModels(dagster.ConfigurableResource):
-    """Ollama models for Turing steps: one load per step and model, measured apart from inference.
+@dataclass(frozen=True)
+class PoolConfig:
+    """How the pool talks to its hosts; the resource's fields, without Dagster."""
 
-    `session(model, options)` gives a `ModelSession`: it checks the model exists, unloads any other
-    model resident on the host, preloads its own model, runs the wave's chats with at most
-    `slots_per_host` in flight (transient errors retried with backoff, invalid answers re-asked),
-    and on `finish(next_model)` keeps the model for a next step that uses it or unloads it.
-    Which models are resident is always read from the server (`/api/ps`).
-    """
+    host: str | None = None  # comma list; None: OLLAMA_HOST
+    request_timeout_seconds: float = 600.0
+    slots_per_host: int = 4
+    keep_alive: str = "30m"
+    max_attempts: int = 4
+    backoff_initial_seconds: float = 0.5
+    backoff_max_seconds: float = 10.0
 
-    host: str | None = Field(
-        default=None,
-        description="Ollama server(s); a comma list routes models across hosts. None: OLLAMA_HOST.",
-    )
-    request_timeout_seconds: float = Field(
-        default=600.0, description="HTTP timeout per call (the ollama client has none by default)."
-    )
-    slots_per_host: int = Field(default=4, description="Never more requests in flight per host.")
-    keep_alive: str = Field(
-        default="30m", description="Residency while a step runs; sessions unload explicitly when done."
-    )
-    max_attempts: int = Field(
-        default=4, description="Attempts per call on transient errors (429/5xx, connection, timeout)."
-    )
-    backoff_initial_seconds: float = Field(default=0.5, description="First retry delay (doubles, plus jitter).")
-    backoff_max_seconds: float = Field(default=10.0, description="Longest retry delay.")
 
-    _clients: dict[str, ollama.Client] = PrivateAttr(default_factory=dict)
-    _slots: dict[str, threading.BoundedSemaphore] = PrivateAttr(default_factory=dict)
-    _guard: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _sessions: list[ModelSession] = PrivateAttr(default_factory=list)
+class HostPool:
+    """Clients, slots and retry policy for the configured hosts, and the sessions made from them."""
 
-    # -- the step API ---------------------------------------------------------------------------
+    def __init__(self, config: PoolConfig, log: logging.Logger | None = None):
+        self.config = config
+        self.log = log or logging.getLogger("turing.ollama")
+        self._clients: dict[str, ollama.Client] = {}
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._guard = threading.Lock()
+        self._sessions: list[ModelSession] = []
+
+    @property
+    def keep_alive(self) -> str:
+        return self.config.keep_alive
+
+    @property
+    def slots_per_host(self) -> int:
+        return max(1, self.config.slots_per_host)
 
     def session(self, model: str, options: dict | None = None) -> ModelSession:
         """A session for one model; nothing is contacted until it is used."""
@@ -74,18 +73,15 @@ class OllamaModels(dagster.ConfigurableResource):
         return session
 
     def release(self) -> None:
-        """Unload what this resource's sessions loaded and is still resident (the run is over).
+        """Unload what this pool's sessions loaded and is still resident (the run is over).
 
-        Between steps a model stays loaded for the next step that needs it (the next session
-        unloads it if not); at the end nothing needs it. Best effort: a server that is gone
-        has nothing loaded to free.
+        Best effort, one quick try per host: a server that is gone has nothing loaded to free.
         """
         with self._guard:
             sessions, self._sessions = list(self._sessions), []
         # only sessions that still think they hold their model: the others were swapped or finished
         loaded = [s for s in sessions if s.stats.loads and s.loaded]
         for host in {s.host for s in loaded}:
-            # one quick try, no retries: a run that already failed must not wait on a dead server
             client = ollama.Client(host=host, timeout=RELEASE_TIMEOUT_SECONDS)
             try:
                 resident = {model_name(m) for m in process_models(client.ps())}
@@ -100,7 +96,7 @@ class OllamaModels(dagster.ConfigurableResource):
                 client.close()
 
     def hosts(self) -> list[str]:
-        return settings.ollama_hosts(self.host)
+        return settings.ollama_hosts(self.config.host)
 
     def resident_models(self, host: str | None = None) -> list[str]:
         """Models resident per /api/ps, normalised ("x" -> "x:latest"); host None: every host."""
@@ -125,18 +121,12 @@ class OllamaModels(dagster.ConfigurableResource):
                     self.log.debug(f"host_for({model}): {h} skipped: {describe(exc)}")
         return hosts[0]
 
-    # -- plumbing used by ModelSession ----------------------------------------------------------
-
-    @property
-    def log(self) -> Any:
-        return dagster.get_dagster_logger("turing.ollama")
-
     def client(self, host: str) -> ollama.Client:
         """The one client for this host (thread-safe; created on first use)."""
         host = settings.normalize_host(host)
         with self._guard:
             if host not in self._clients:
-                self._clients[host] = ollama.Client(host=host, timeout=self.request_timeout_seconds)
+                self._clients[host] = ollama.Client(host=host, timeout=self.config.request_timeout_seconds)
             return self._clients[host]
 
     @contextlib.contextmanager
@@ -145,7 +135,7 @@ class OllamaModels(dagster.ConfigurableResource):
         host = settings.normalize_host(host)
         with self._guard:
             if host not in self._slots:
-                self._slots[host] = threading.BoundedSemaphore(max(1, self.slots_per_host))
+                self._slots[host] = threading.BoundedSemaphore(self.slots_per_host)
             sem = self._slots[host]
         with sem:
             yield
@@ -159,12 +149,12 @@ class OllamaModels(dagster.ConfigurableResource):
         max_attempts: int | None = None,
         retry_refused: bool = True,
     ) -> T:
-        """fn() with this resource's retry policy (tenacity: exponential backoff with jitter)."""
+        """fn() with the pool's retry policy (tenacity: exponential backoff with jitter)."""
         return _call_with_retries(
             fn,
-            max_attempts=max_attempts or self.max_attempts,
-            backoff_initial=self.backoff_initial_seconds,
-            backoff_max=self.backoff_max_seconds,
+            max_attempts=max_attempts or self.config.max_attempts,
+            backoff_initial=self.config.backoff_initial_seconds,
+            backoff_max=self.config.backoff_max_seconds,
             tally=tally,
             stop=stop,
             retry_refused=retry_refused,
@@ -185,7 +175,3 @@ class OllamaModels(dagster.ConfigurableResource):
         for c in clients:
             with contextlib.suppress(Exception):
                 c.close()
-
-    def teardown_after_execution(self, context: dagster.InitResourceContext) -> None:
-        self.release()
-        self.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from turing_dagster.workflow_spec import Conversation
+from turing_dagster.workflows.spec import Conversation
 
 _MAX_SHOWN = 120
 

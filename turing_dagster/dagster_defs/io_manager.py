@@ -8,12 +8,12 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from turing_dagster.registry import plan_for
-from turing_dagster.step import StepError, StepOutput
+from turing_dagster.dagster_defs.registry import plan_for
+from turing_dagster.steps.results import StepError, StepOutput
+from turing_dagster.steps.wave_state import WaveState, load_wave_state
 from turing_dagster.store import claims
 from turing_dagster.store.checkpoints import write_chunk
 from turing_dagster.store.engine import get_engine
-from turing_dagster.wave_state import WaveState, load_wave_state
 
 
 class CheckpointIOManager(dg.ConfigurableIOManager):
@@ -54,8 +54,8 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
                 }
             )
         )
-        for wave in obj.waves:
-            context.step_context.add_asset_metadata(
+        for wave in obj.waves if obj.add_wave_metadata else []:
+            obj.add_wave_metadata(
                 {
                     "wave_completed": stats.count("completed", wave),
                     "wave_failed": stats.count("failed", wave),

@@ -2,50 +2,37 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
 
 from turing_dagster import settings
-from turing_dagster.admission import admit_pending
-from turing_dagster.assets import wave_partitions
-from turing_dagster.planning import WorkflowPlan
+from turing_dagster.dagster_defs.partitions import wave_partitions
+from turing_dagster.settings import DagsterHomeError
+from turing_dagster.steps.wave_state import load_wave_state
 from turing_dagster.store import claims
+from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
-from turing_dagster.wave_state import load_wave_state
-from turing_dagster.workflow_spec import Workflow
+from turing_dagster.workflows.plan import WorkflowPlan
+from turing_dagster.workflows.spec import Workflow
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 _STEP_FIELDS = ("completed", "failed", "skipped", "loads", "load_seconds", "seconds", "tokens_out")
 
 
-class DagsterHomeError(Exception):
-    """DAGSTER_HOME cannot hold an instance (missing, relative, or a broken dagster.yaml)."""
-
-
 def dagster_instance() -> dg.DagsterInstance:
     """The instance in DAGSTER_HOME; the project's own folder when unset (never a throwaway one)."""
-    if not os.environ.get("DAGSTER_HOME"):
-        home = settings.PROJECT_ROOT / ".dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
-    home = Path(os.environ["DAGSTER_HOME"])
-    template = settings.PROJECT_ROOT / "dagster.yaml"
-    if home.is_dir() and not (home / "dagster.yaml").exists() and template.exists():
-        shutil.copy(template, home / "dagster.yaml")  # the project's settings, not Dagster's defaults
+    home = settings.dagster_home()
     try:
         return dg.DagsterInstance.get()
     except Exception as exc:  # Dagster raises several types here, all about the folder or its yaml
         text = " ".join(str(exc).split())
-        raise DagsterHomeError(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}: {text[:300]}") from exc
+        raise DagsterHomeError(f"DAGSTER_HOME={home}: {text[:300]}") from exc
 
 
 def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool = False) -> list[str]:

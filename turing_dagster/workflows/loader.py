@@ -17,8 +17,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from turing_dagster import settings
-from turing_dagster.workflow_rules import check_conversations
-from turing_dagster.workflow_spec import (
+from turing_dagster.workflows.rules import check_conversations
+from turing_dagster.workflows.spec import (
     BranchCondition,
     BranchRule,
     Conversation,

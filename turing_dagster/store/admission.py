@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from turing_dagster.store.waves import Wave, admit, pending_summary
-from turing_dagster.workflow_spec import Workflow
+from turing_dagster.workflows.spec import Workflow
 
 
 @dataclass(frozen=True)

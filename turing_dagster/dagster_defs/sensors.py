@@ -4,25 +4,24 @@
 
 import dagster as dg
 
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-
-from turing_dagster.admission import admit_pending
-from turing_dagster.assets import wave_partitions
-from turing_dagster.resources import TuringStore
+from turing_dagster.dagster_defs.partitions import wave_partitions
+from turing_dagster.dagster_defs.resources import TuringStore
+from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.migrate import require_schema
 from turing_dagster.store.waves import store_token, unregistered_waves
+from turing_dagster.workflows.spec import Workflow
 
 ADOPT_AFTER_SECONDS = 120
-from turing_dagster.workflow_spec import Workflow
 
 
-def build_new_postings_sensor(workflow: Workflow, job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+def build_new_postings_sensor(workflow: Workflow) -> dg.SensorDefinition:
+    """The sensor runs the workflow's job (same name) on the waves it admits."""
     partitions = wave_partitions(workflow.name)
 
     @dg.sensor(
         name=f"{workflow.name}_new_postings",
-        job=job,
+        job_name=workflow.name,
         minimum_interval_seconds=30,
         description=(
             f"Admits new enabled postings into a wave of {workflow.name} once {workflow.waves.min_size} are "
