@@ -26,6 +26,8 @@ setup(
         "tenacity>=8.2",
         "jsonschema>=4.20",
         "jsonpath-ng>=1.6",
+        # `turing report` and the run's GPU timeline PNG (drawn with the Agg canvas, no display needed)
+        "matplotlib>=3.8",
         # the Ollama-compatible simulator (tests, demo, benchmark) is an aiohttp server
         "aiohttp>=3.9",
     ],

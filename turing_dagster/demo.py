@@ -55,9 +55,11 @@ def main() -> None:
         _turing("postings", "load", str(SAMPLE))
         _turing("run", WORKFLOW, "--wave-size", "100")  # three waves, run as one range
         _turing("status", WORKFLOW)
+        _turing("report", WORKFLOW)  # the GPU timeline of the latest run: residency and chats per host
     click.echo(
         "\nThe Dagster UI with these runs: `make ui` "
-        f"(dagster dev -w workspace.yaml with DAGSTER_HOME={os.environ.get('DAGSTER_HOME')})"
+        f"(dagster dev -w workspace.yaml with DAGSTER_HOME={os.environ.get('DAGSTER_HOME')}); "
+        "the PNG above is the run's GPU timeline, linked from each asset's materialization (gpu_timeline)"
     )
 
 

@@ -7,6 +7,7 @@ import json
 import dagster as dg
 
 from turing_dagster import settings
+from turing_dagster.dagster_defs.gpu_timeline import StepCalls
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.registry import register
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
@@ -39,6 +40,7 @@ def _run_step(
     chunk_size: int,
 ) -> StepOutput:
     engine = store.engine()
+    gpu = StepCalls(context, plan, step, ollama)
     waves = sorted(context.partition_keys)  # a range run hands them over unordered
     try:
         holder, missing = store.claim_waves(plan.workflow.workflow_id, waves, context.run_id)
@@ -88,7 +90,7 @@ def _run_step(
         skipped,
         done,
         not_ready,
-        produce=produce,
+        produce=gpu.wrap(produce),
         chunk_size=chunk_size,
         stats=stats,
         holder=holder,

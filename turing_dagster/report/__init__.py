@@ -1,0 +1,1 @@
+"""Reports drawn from a run's own records (no Dagster here): the GPU timeline."""

@@ -1,0 +1,130 @@
+"""The GPU timeline from the engine's call records: events in and out of the run log, residency,
+calls in flight, and a picture a person can read (lanes per host, a legend per model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from turing_dagster.ollama.records import CallRecord
+from turing_dagster.report.render import build_figure, write_png
+from turing_dagster.report.timeline import (
+    CALLS_PER_LINE,
+    from_events,
+    in_flight,
+    iter_events,
+    residencies,
+    step_events,
+    summary,
+)
+
+A, B = "http://127.0.0.1:11434", "http://127.0.0.1:11435"
+T = 1_800_000_000.0
+
+
+def rec(host, model, kind, start, end, key=None, ok=True) -> CallRecord:
+    return CallRecord(host, model, kind, T + start, T + end, key, ok)
+
+
+def two_host_run() -> list[dict]:
+    """Two steps: gemma3 on both hosts, then gemma2 on host A only (gemma3 unloaded there first)."""
+    first = [
+        rec(A, "gemma3:4b", "load", 0.1, 1.1), rec(B, "gemma3:4b", "load", 0.1, 1.6),
+        rec(A, "gemma3:4b", "chat", 1.2, 2.0, "p1"), rec(A, "gemma3:4b", "chat", 1.3, 2.5, "p2"),
+        rec(B, "gemma3:4b", "chat", 1.7, 2.2, "p3"), rec(B, "gemma3:4b", "chat", 1.8, 2.0, "p4", ok=False),
+    ]
+    second = [
+        rec(A, "gemma3:4b", "unload", 3.0, 3.1), rec(A, "gemma2:latest", "load", 3.1, 4.0),
+        rec(A, "gemma2:latest", "chat", 4.1, 4.6, "p1"), rec(A, "gemma2:latest", "unload", 4.7, 4.8),
+    ]
+    return [
+        *step_events("extract", T, T + 2.6, first, execution_order=3, model="gemma3:4b"),
+        *step_events("grade", T + 2.9, T + 4.9, second, execution_order=4, model="gemma2:latest"),
+    ]
+
+
+def test_step_events_round_trip_through_log_lines():
+    lines = [json.dumps(e) for e in two_host_run()] + ["some other message", '{"event": "wave_batch_finished"}']
+    timeline = from_events(iter_events(lines))
+    assert [s.conversation for s in timeline.steps] == ["extract", "grade"]
+    assert timeline.steps[1].execution_order == 4 and timeline.steps[1].start == pytest.approx(T + 2.9)
+    assert len(timeline.records) == 10
+    assert timeline.hosts() == [A, B]
+    assert timeline.models() == ["gemma3:4b", "gemma2:latest"]
+    assert {r.key for r in timeline.records if r.kind == "chat"} == {"p1", "p2", "p3", "p4"}
+
+
+def test_a_big_step_is_split_over_several_lines_and_read_back_whole():
+    records = [rec(A, "m", "chat", i * 0.001, i * 0.001 + 0.5, f"p{i}") for i in range(CALLS_PER_LINE + 5)]
+    events = step_events("big", T, T + 9, records)
+    assert [len(e["calls"]) for e in events] == [CALLS_PER_LINE, 5]
+    assert all(len(json.dumps(e)) < 400_000 for e in events)
+    timeline = from_events(events)
+    assert len(timeline.steps) == 1 and len(timeline.records) == CALLS_PER_LINE + 5
+
+
+def test_a_step_without_calls_still_marks_its_boundaries():
+    events = step_events("clean", T, T + 0.3, [])
+    assert len(events) == 1 and events[0]["calls"] == []
+    timeline = from_events(events)
+    assert timeline.records == [] and timeline.steps[0].end == pytest.approx(T + 0.3)
+
+
+def test_residency_pairs_each_load_with_its_unload():
+    stays = residencies(from_events(two_host_run()))
+    by = {(s.host, s.model): s for s in stays}
+    assert len(stays) == 3
+    a3 = by[(A, "gemma3:4b")]
+    assert (a3.load_start - T, a3.load_end - T, a3.unload_at - T) == pytest.approx((0.1, 1.1, 3.0))
+    assert by[(A, "gemma2:latest")].unload_at - T == pytest.approx(4.7)
+    assert by[(B, "gemma3:4b")].unload_at is None  # still resident when the records end
+
+
+def test_a_reload_without_a_seen_unload_closes_the_earlier_stay():
+    records = [rec(A, "m", "load", 0, 1), rec(A, "m", "load", 5, 6), rec(A, "m", "load", 7, 7.5, ok=False)]
+    stays = residencies(from_events(step_events("s", T, T + 8, records)))
+    assert [(s.load_start - T, None if s.unload_at is None else s.unload_at - T) for s in stays] == [
+        (0, 5), (5, None)
+    ]
+
+
+def test_in_flight_counts_overlapping_calls():
+    calls = [rec(A, "m", "chat", 0, 2), rec(A, "m", "chat", 1, 3), rec(A, "m", "chat", 2, 4), rec(A, "m", "chat", 5, 6)]
+    times, counts = in_flight(calls)
+    assert [t - T for t in times] == [0, 1, 2, 3, 4, 5, 6]
+    assert counts == [1, 2, 2, 1, 0, 1, 0]
+
+
+def test_summary_counts_per_model():
+    counts = summary(from_events(two_host_run()))
+    assert counts["gemma3:4b"] == {"load": 2, "unload": 1, "chat": 4, "failed": 1}
+    assert counts["gemma2:latest"] == {"load": 1, "unload": 1, "chat": 1, "failed": 0}
+
+
+def test_figure_has_a_lane_per_host_a_legend_per_model_and_seconds_from_run_start():
+    fig = build_figure(from_events(two_host_run()), "GPU timeline: test")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert [t for t in titles if t] == [f"Ollama host {A}", f"Ollama host {B}"]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["gemma3:4b", "gemma2:latest"] and "loading" in legend
+    assert fig.axes[-1].get_xlabel() == "seconds since run start"
+    assert fig.axes[1].get_xlim()[0] == 0
+    header = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert header == ["3. extract", "4. grade"]
+    # host A's residency rows name both models it held, host B's only gemma3
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["gemma3:4b", "gemma2:latest"]
+    assert [t.get_text() for t in fig.axes[3].get_yticklabels()] == ["gemma3:4b"]
+
+
+def test_write_png_writes_a_png(tmp_path):
+    path = write_png(from_events(two_host_run()), tmp_path / "sub" / "t.png", "GPU timeline: test")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_a_run_without_calls_still_draws_a_picture(tmp_path):
+    timeline = from_events(step_events("clean", T, T + 0.3, []))
+    fig = build_figure(timeline, "empty")
+    assert any("no Ollama calls" in t.get_text() for t in fig.axes[0].texts)
+    assert write_png(timeline, tmp_path / "e.png", "empty").stat().st_size > 1000
