@@ -9,6 +9,7 @@ over HTTP against the simulator.
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import dagster as dg
 import pytest
@@ -80,7 +81,7 @@ def test_each_step_logs_its_calls_and_the_last_one_draws_the_linked_png(engine, 
             ]
         else:
             assert e["calls"] == []
-    assert all(a["step_end"] <= b["step_start"] for a, b in zip(events, events[1:], strict=False))
+    assert all(a["step_end"] <= b["step_start"] for a, b in pairwise(events))
     path = report_path(instance, result.run_id)
     assert path.read_bytes()[:8] == PNG
     links = {

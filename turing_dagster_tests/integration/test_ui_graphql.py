@@ -192,6 +192,23 @@ def test_a_materialization_carries_the_step_metadata_and_the_gpu_timeline(ui):
     picture = Path(meta["gpu_timeline"])
     assert picture == ui.home / "turing" / "reports" / f"{mat['runId']}.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the picture's data: every step's gpu_calls line in the run's log, with the LLM step's chats
+    from turing_dagster.dagster_defs.gpu_timeline import run_events
+    from turing_dagster.dagster_defs.resources import OllamaModels
+
+    instance = dg.DagsterInstance.from_config(str(ui.home))
+    try:
+        events = run_events(instance, mat["runId"])
+    finally:
+        instance.dispose()
+    assert [e["conversation"] for e in events] == [s.conversation.name for s in _plan().steps]
+    if hasattr(OllamaModels, "drain_call_records"):  # the ollama layer records its calls (ollama/records.py)
+        with get_engine(ui.store_url).connect() as conn:
+            done = set(conn.execute(sa.select(psc.c.posting_id).where(
+                psc.c.conversation_id == step.conversation.conversation_id, psc.c.status == "completed")).scalars())
+        chats = {c["key"] for e in events if e["conversation"] == step.conversation.name
+                 for c in e["calls"] if c["kind"] == "chat" and c["ok"]}
+        assert chats == done
 
 
 def test_asset_checks_show_with_their_results(ui):
@@ -212,16 +229,16 @@ def test_asset_checks_show_with_their_results(ui):
 
 
 SENSORS_AND_JOBS = """
-query ($repo: RepositorySelector!) {
+query ($repo: RepositorySelector!, $job: String!) {
   repositoryOrError(repositorySelector: $repo) { ... on Repository {
     jobs { name isAssetJob }
     sensors { name sensorState { status } targets { pipelineName } } } }
-  runsOrError(filter: {pipelineName: "%s"}) { ... on Runs { results { status tags { key value } } } }
-}""" % WORKFLOW
+  runsOrError(filter: {pipelineName: $job}) { ... on Runs { results { status tags { key value } } } }
+}"""
 
 
 def test_the_sensor_and_the_job_are_there_and_the_run_is_recorded(ui):
-    data = ui.query(SENSORS_AND_JOBS, {"repo": LOCATION})
+    data = ui.query(SENSORS_AND_JOBS, {"repo": LOCATION, "job": WORKFLOW})
     repo = data["repositoryOrError"]
     assert {"name": WORKFLOW, "isAssetJob": True} in repo["jobs"]
     sensor = next(s for s in repo["sensors"] if s["name"] == f"{WORKFLOW}_new_postings")
@@ -241,7 +258,7 @@ def _chromium(ui: UI, path: str, *flags: str) -> subprocess.CompletedProcess:
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            f"--user-data-dir={profile}", "--window-size=1600,1000", "--virtual-time-budget=15000",
            *flags, f"{ui.url}{path}"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
 
 
 def _not_blank(png: Path) -> None:
@@ -273,6 +290,8 @@ def test_screenshots_of_the_asset_graph_and_an_asset_page(ui):
         **({"ui_asset_checks.png": f"{asset}?view=checks"} if has_checks else {}),
     }
     target = os.environ.get("TURING_SCREENSHOT_DIR")
+    if target:  # refreshing the docs: also the asset's neighbours, drawn large enough to show status and checks
+        shots["ui_asset_lineage.png"] = f"{asset}?view=lineage&lineageScope=neighbors&lineageDepth=1"
     for name, path in shots.items():
         png = ui.tmp / name
         done = _chromium(ui, path, f"--screenshot={png}")

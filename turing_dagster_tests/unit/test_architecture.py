@@ -23,6 +23,7 @@ FORBIDDEN = {
     "ollama": {"dagster", "sqlalchemy", f"{ROOT}.store", f"{ROOT}.steps", f"{ROOT}.dagster_defs", f"{ROOT}.cli"},
     "steps": {"dagster", f"{ROOT}.dagster_defs", f"{ROOT}.cli"},
     "dagster_defs": {f"{ROOT}.cli"},
+    "report": {"dagster", "sqlalchemy", f"{ROOT}.store", f"{ROOT}.steps", f"{ROOT}.dagster_defs", f"{ROOT}.cli"},
     "simulator": {"dagster", f"{ROOT}.dagster_defs", f"{ROOT}.steps", f"{ROOT}.store"},
 }
 
@@ -115,7 +116,7 @@ def test_no_private_dagster_imports():
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["validate"], ["postings", "--help"], ["init", "--help"], ["status", "--help"]],
+    [["--help"], ["validate"], ["postings", "--help"], ["init", "--help"], ["status", "--help"], ["report", "--help"]],
 )
 def test_cli_commands_that_need_no_dagster_do_not_import_it(argv):
     code = (
