@@ -55,7 +55,10 @@ def main() -> None:
         _turing("postings", "load", str(SAMPLE))
         _turing("run", WORKFLOW, "--wave-size", "100")  # three waves, run as one range
         _turing("status", WORKFLOW)
-        _turing("report", WORKFLOW)  # the GPU timeline of the latest run: residency and chats per host
+        try:
+            _turing("report", WORKFLOW)  # the GPU timeline of the latest run: residency and chats per host
+        except SystemExit:  # e.g. DAGSTER_HOME emptied while the store says all is done: no run to draw
+            click.echo("no GPU timeline: no run of the workflow in DAGSTER_HOME")
     click.echo(
         "\nThe Dagster UI with these runs: `make ui` "
         f"(dagster dev -w workspace.yaml with DAGSTER_HOME={os.environ.get('DAGSTER_HOME')}); "

@@ -37,19 +37,16 @@ def build_figure(timeline: RunTimeline, title: str) -> Figure:
     span = max(timeline.end - t0, 1e-3)
     fig = Figure(figsize=(14, 2.2 + 3.1 * max(len(hosts), 1)), dpi=110)
     FigureCanvasAgg(fig)
-    if not hosts:
-        ax = fig.add_subplot(1, 1, 1)
-        ax.set_xlim(0, span)
+    # a header row for the step names, then per host a residency row over an in-flight row
+    rows = max(len(hosts), 1)
+    grid = fig.add_gridspec(1 + rows, 1, height_ratios=[0.5] + [3.2] * rows, hspace=0.22)
+    first = fig.add_subplot(grid[0])
+    _step_labels(first, timeline, t0)
+    if not hosts:  # a run whose steps asked no model (or made before calls were recorded): its steps only
+        ax = fig.add_subplot(grid[1], sharex=first)
         _step_boundaries(ax, timeline, t0)
         ax.text(0.5, 0.5, "no Ollama calls recorded in this run", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
-        ax.set_xlabel("seconds since run start")
-        fig.suptitle(title, fontsize=13, x=0.01, ha="left")
-        return fig
-    # a header row for the step names, then per host a residency row over an in-flight row
-    grid = fig.add_gridspec(1 + len(hosts), 1, height_ratios=[0.5] + [3.2] * len(hosts), hspace=0.22)
-    first = fig.add_subplot(grid[0])
-    _step_labels(first, timeline, t0)
     stays = residencies(timeline)
     chats = chats_by_host_and_model(timeline)
     for i, host in enumerate(hosts):
@@ -67,6 +64,9 @@ def build_figure(timeline: RunTimeline, title: str) -> Figure:
     fig.axes[-1].set_xlabel("seconds since run start")
     fig.suptitle(title, fontsize=13, x=0.01, y=0.995, ha="left", va="top")
     fig.text(0.01, 1 - 0.42 / fig.get_figheight(), _caption(timeline), fontsize=9, color="#444444", va="top")
+    if not colors:
+        fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.7 / fig.get_figheight(), bottom=0.7 / fig.get_figheight())
+        return fig
     fig.legend(handles=_legend(colors), loc="lower center", ncol=len(colors) + 4, fontsize=9, frameon=False,
                bbox_to_anchor=(0.5, 0.0))
     height = fig.get_figheight()
@@ -154,7 +154,7 @@ def _caption(timeline: RunTimeline) -> str:
         f"{m}: {c['load']} load(s), {c['chat']} chats" + (f", {c['failed']} failed" if c["failed"] else "")
         for m, c in summary(timeline).items()
     ]
-    return f"{timeline.end - timeline.start:.1f} s, {len(timeline.steps)} steps; " + "; ".join(parts)
+    return "; ".join([f"{timeline.end - timeline.start:.1f} s, {len(timeline.steps)} steps", *parts])
 
 
 def write_png(timeline: RunTimeline, path: str | Path, title: str) -> Path:

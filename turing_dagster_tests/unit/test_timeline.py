@@ -126,5 +126,6 @@ def test_write_png_writes_a_png(tmp_path):
 def test_a_run_without_calls_still_draws_a_picture(tmp_path):
     timeline = from_events(step_events("clean", T, T + 0.3, []))
     fig = build_figure(timeline, "empty")
-    assert any("no Ollama calls" in t.get_text() for t in fig.axes[0].texts)
+    assert [t.get_text().strip() for t in fig.axes[0].texts] == ["clean"]
+    assert any("no Ollama calls" in t.get_text() for t in fig.axes[1].texts)
     assert write_png(timeline, tmp_path / "e.png", "empty").stat().st_size > 1000
