@@ -92,6 +92,14 @@ def ollama_hosts(value: str | list[str] | None = None) -> list[str]:
     return hosts
 
 
+def ollama_residency() -> str:
+    """TURING_OLLAMA_RESIDENCY: "shared" (default) or "exclusive" (see OllamaModels.residency)."""
+    value = os.environ.get("TURING_OLLAMA_RESIDENCY", "").strip().lower() or "shared"
+    if value not in ("shared", "exclusive"):
+        raise HostConfigError(f"TURING_OLLAMA_RESIDENCY must be 'shared' or 'exclusive', not {value!r}")
+    return value
+
+
 DEFAULT_CHUNK_SIZE = 35
 
 
