@@ -129,8 +129,7 @@ def spread(hosts: list[HostModel], source: Iterator[LLMRequest], workers_per_hos
                         continue
                 else:
                     work.done()
-                hm.requests += 1
-                out.put(result)
+                out.put((hm, result))
         except BaseException as exc:
             out.put(_Crash(exc))
         finally:
@@ -152,8 +151,10 @@ def spread(hosts: list[HostModel], source: Iterator[LLMRequest], workers_per_hos
             elif isinstance(item, _Crash):
                 raise item.exc
             else:
-                last_error = item.error if item.unavailable else last_error
-                yield item
+                hm, result = item
+                hm.requests += 1  # here, in the consuming thread: no two threads count at once
+                last_error = result.error if result.unavailable else last_error
+                yield result
         for item in work.leftovers():
             yield LLMResult(item.req.key, None, last_error, item.attempts, 0.0, 0, 0, unavailable=True)
     finally:
