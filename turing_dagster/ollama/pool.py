@@ -11,6 +11,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -124,17 +125,25 @@ class HostPool:
         if len(hosts) == 1:
             return hosts
         wanted = normalize_model(model)
+
+        def listed(h: str) -> set[str]:
+            # two tries, not max_attempts: a hung host costs two control deadlines per step, not minutes
+            tags = self.call_with_retries(lambda: self.control_client(h).list(), retry_refused=False, max_attempts=2)
+            return {model_name(m) for m in process_models(tags)}
+
         up: list[str] = []
         serving: list[str] = []
         down: list[str] = []
-        for h in hosts:
+        with ThreadPoolExecutor(max_workers=len(hosts), thread_name_prefix="ollama-tags") as probe:
+            futures = [(h, probe.submit(listed, h)) for h in hosts]
+        for h, fut in futures:
             try:
-                listed = self.call_with_retries(lambda h=h: self.control_client(h).list(), retry_refused=False)
+                names = fut.result()
             except Exception as exc:
                 down.append(f"{h} ({describe(exc)})")
                 continue
             up.append(h)
-            if wanted in {model_name(m) for m in process_models(listed)}:
+            if wanted in names:
                 serving.append(h)
         if not up:
             raise OllamaUnavailableError(f"no Ollama host answers: {'; '.join(down)}")

@@ -137,3 +137,20 @@ def test_residency_applies_per_host(sims):
     for sim in (one, two):  # loaded once more each, kept side by side
         assert sim.timeline()["counts"]["loads"] == {A: 2, "qwen2.5:latest": 2}
     assert Counter(shared.resident_models()) == Counter([A, "qwen2.5:latest"])
+
+
+def test_a_hung_host_is_left_out_after_the_control_deadline(sims, caplog):
+    sim = sims()
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(50)  # accepts connections, never answers
+    url = f"http://127.0.0.1:{hung.getsockname()[1]}"
+    try:
+        models = manager(f"{url},{sim.url}", control_timeout_seconds=0.2, request_timeout_seconds=60)
+        with caplog.at_level(logging.WARNING):
+            s = models.session(A)
+            assert s.hosts == [sim.url]
+        assert all(r.ok for r in s.run(asks(4)))
+        assert any(url in m and "timed out" in m for m in caplog.messages)
+    finally:
+        hung.close()
