@@ -7,7 +7,10 @@ host and once with two, in pairs (median ratio of `--repeat` pairs). Targets (is
 65% of the calls; loads per host the plan minimum (one per step here). A measurement, not a test: it
 exits 0 unless it crashes.
 
-    .venv/bin/python bench/hosts.py [--postings 150] [--out bench/results/hosts.json]
+The same comparison for `turing run`'s path (the sample workflow through its Dagster job, SQLite store,
+`TURING_OLLAMA_HOSTS`) follows, once per host count.
+
+    .venv/bin/python bench/hosts.py [--postings 150] [--workflow-postings 150] [--out bench/results/hosts.json]
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,10 +54,10 @@ def requests(step: int, n: int) -> list[LLMRequest]:
 
 
 @contextlib.contextmanager
-def simulator_host() -> Iterator[str]:
+def simulator_host(models: tuple[str, ...] = STEPS) -> Iterator[str]:
     """One simulator in its own process, as a real host is: the client's threads do not share its GIL."""
     cmd = [sys.executable, "-c", "from turing_dagster.cli import main; main()", "simulate-ollama", "--port", "0",
-           "--models", ",".join(STEPS), "--load-seconds", str(LOAD_SECONDS), "--request-seconds",
+           *(["--models", ",".join(models)] if models else []), "--load-seconds", str(LOAD_SECONDS), "--request-seconds",
            str(REQUEST_SECONDS), "--parallel", str(PARALLEL), "--max-loaded-models", "1", "--max-queue", "1024"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("OLLAMA_HOST", None)
@@ -102,11 +106,46 @@ def run(n_hosts: int, postings: int) -> dict:
     }
 
 
+def run_workflow_on(n_hosts: int, postings: int) -> dict:
+    """`turing run`'s path (run_workflow: Dagster job, SQLite store) on the sample workflow, one wave."""
+    import dagster as dg
+
+    from turing_dagster.dagster_defs.runner import run_workflow
+    from turing_dagster.definitions import build_definitions
+    from turing_dagster.store.engine import dispose_all, get_engine
+    from turing_dagster.store.migrate import upgrade
+    from turing_dagster.store.postings import read_postings_file, upsert_postings
+    from turing_dagster.workflows.loader import load_workflows
+
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        urls = [stack.enter_context(simulator_host(models=())) for _ in range(n_hosts)]
+        os.environ["TURING_DATABASE_URL"] = f"sqlite:///{tmp}/b.db"
+        os.environ["TURING_OLLAMA_HOSTS"] = ",".join(urls)
+        engine = get_engine()
+        upgrade(engine)
+        sample = read_postings_file(ROOT / "turing_dagster" / "sample_data" / "postings.jsonl")
+        upsert_postings(engine, sample[:postings])
+        workflow = next(w for w in load_workflows() if w.name == "job_posting_pipeline")
+        job = build_definitions().resolve_job_def(workflow.name)
+        with dg.instance_for_test(temp_dir=tmp) as instance:
+            started = time.perf_counter()
+            report = run_workflow(engine, workflow, job, instance, wave_size=postings, echo=lambda _: None)
+            wall = time.perf_counter() - started
+        dispose_all()
+        calls = {u: sum(1 for r in sim_get(u, "requests") if "messages" in r) for u in urls}
+        loads = {u: sum(sim_get(u, "timeline")["counts"]["loads"].values()) for u in urls}
+    total = sum(calls.values()) or 1
+    return {"hosts": n_hosts, "ok": report.ok, "wall_seconds": round(wall, 3), "calls_per_host": calls,
+            "share_per_host": {h: round(c / total, 3) for h, c in calls.items()}, "loads_per_host": loads}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "hosts.json")
     parser.add_argument("--postings", type=int, default=150)
     parser.add_argument("--repeat", type=int, default=3, help="pairs of runs; the median ratio is reported")
+    parser.add_argument("--workflow-postings", type=int, default=150,
+                        help="also run the sample workflow (turing run's path) on this many postings; 0: skip")
     args = parser.parse_args(argv)
 
     pairs = []
@@ -117,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     ratio, one, two = pairs[len(pairs) // 2]
     top_share = max(two["share_per_host"].values())
     loads_ok = all(sum(v.values()) == len(STEPS) for v in two["loads_per_host"].values())
+    workflow = {}
+    if args.workflow_postings:
+        one_wf, two_wf = run_workflow_on(1, args.workflow_postings), run_workflow_on(2, args.workflow_postings)
+        workflow = {"postings": args.workflow_postings, "one_host": one_wf, "two_hosts": two_wf,
+                    "wall_ratio_two_vs_one": round(two_wf["wall_seconds"] / one_wf["wall_seconds"], 3)}
     report = {
         "benchmark": "hosts",
         "server": "turing Ollama simulator hosts (stand-ins)",
@@ -133,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_share_two_hosts": top_share,
         "targets": {"wall_ratio <= 0.60": ratio <= 0.60, "max_share <= 0.65": top_share <= 0.65,
                     "loads per host = steps": loads_ok},
+        "sample_workflow": workflow,
         "python": platform.python_version(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -146,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         f"(target <= 65%); loads per host {[sum(v.values()) for v in two['loads_per_host'].values()]}; "
         f"written to {args.out}"
     )
+    if workflow:
+        wf_shares = ", ".join(f"{v:.0%}" for v in workflow["two_hosts"]["share_per_host"].values())
+        print(
+            f"hosts: sample workflow, {workflow['postings']} postings: one host "
+            f"{workflow['one_host']['wall_seconds']:.2f} s, two hosts {workflow['two_hosts']['wall_seconds']:.2f} s "
+            f"(ratio {workflow['wall_ratio_two_vs_one']:.2f}); shares {wf_shares}; loads per host "
+            f"{list(workflow['two_hosts']['loads_per_host'].values())} (one host: "
+            f"{list(workflow['one_host']['loads_per_host'].values())})"
+        )
     return 0
 
 
