@@ -44,7 +44,8 @@ def normalize_host(host: str, source: str = "host") -> str:
     full = text if "://" in text else f"http://{text}"
     match = _HOST.match(full)
     if not text or not match or (match.group(3) and not 0 < int(match.group(3)) < 65536):
-        raise HostConfigError(f"{source}: {host.strip()!r} is not an Ollama host (expected http://HOST:PORT)")
+        shown = re.sub(r"//[^/@]*@", "//***@", host.strip())  # never print a password in a URL
+        raise HostConfigError(f"{source}: {shown!r} is not an Ollama host (expected http://HOST:PORT)")
     scheme, name, port, path = match.group(1), match.group(2), match.group(3) or "11434", match.group(4) or ""
     return f"{scheme}://{name}:{port}{path}"
 

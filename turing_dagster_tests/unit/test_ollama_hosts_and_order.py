@@ -30,7 +30,8 @@ def test_hosts_come_from_config_then_turing_ollama_hosts_then_ollama_host(env):
 @pytest.mark.parametrize(
     ("value", "named"),
     [("http://ok:1,ftp://bad:2", "'ftp://bad:2'"), ("a:99999", "'a:99999'"), ("a:port", "'a:port'"),
-     ("a,,b", "an empty entry"), ("has space:1", "'has space:1'")],
+     ("a,,b", "an empty entry"), ("has space:1", "'has space:1'"),
+     ("http://me:S3cret@gpu:1", "'http://***@gpu:1'")],
 )
 def test_a_malformed_entry_is_one_line_naming_it(env, value, named):
     env.setenv("TURING_OLLAMA_HOSTS", value)
@@ -38,6 +39,7 @@ def test_a_malformed_entry_is_one_line_naming_it(env, value, named):
         ollama_hosts()
     text = str(err.value)
     assert text.startswith("TURING_OLLAMA_HOSTS: ") and named in text and "\n" not in text
+    assert "S3cret" not in text
 
 
 def test_ollama_host_is_one_host_and_a_list_there_is_named(env):
