@@ -76,7 +76,7 @@ def llm_chunks(
             if requests and len(unavailable) == len(requests):
                 # the server is gone, not the postings: fail the run instead of failing every posting
                 raise StepError(
-                    f"conversation '{conv.name}': Ollama at {session.host} stopped answering "
+                    f"conversation '{conv.name}': Ollama at {', '.join(session.hosts)} stopped answering "
                     f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
                 )
         session.finish(plan.next_model(step))
