@@ -230,6 +230,17 @@ def _schema_for(category: str, keys: list[str], lo: int, hi: int) -> dict[str, A
     return {"type": "object", "properties": props, "required": list(props)}
 
 
+def canned_answer(answers: dict[str, str], endpoint: str, body: dict) -> str | None:
+    """The configured answer for a request whose text (every message, or system + prompt) contains its key."""
+    if not answers:
+        return None
+    if endpoint == "chat":
+        text = "\n".join(str(m.get("content") or "") for m in body.get("messages") or [] if isinstance(m, dict))
+    else:
+        text = f"{body.get('system') or ''}\n{body.get('prompt') or ''}"
+    return next((value for key, value in answers.items() if key in text), None)
+
+
 def bad_answer(answer: Answer) -> str:
     """What a misbehaving model says (fault injection): broken JSON or nothing."""
     return 'Sure! Here is the JSON you asked for: {"' if answer.is_json else ""

@@ -1,0 +1,90 @@
+"""Multi-turn conversations end to end: Dagster, the ollama client over HTTP, the simulator, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from turing_dagster.cli.status_cmds import status
+from turing_dagster.simulator import FaultConfig
+from turing_dagster.store.schema import postings
+from turing_dagster_tests.integration.helpers import llm_calls, make_postings, rows, run
+
+CHAT_WORKFLOWS = Path(__file__).resolve().parent / "chat_workflows"
+SKILLS, SCORE = 93002, 93003
+
+
+@pytest.fixture
+def chatty(monkeypatch, instance):
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(CHAT_WORKFLOWS))
+    for key in instance.get_dynamic_partitions("chatty_waves"):  # PostgreSQL instances outlive a test
+        instance.delete_dynamic_partition("chatty_waves", key)
+    return instance
+
+
+def _chat_rows(engine) -> dict[str, sa.Row]:
+    return {r.posting_id: r for r in rows(engine, 9301) if r.conversation_id == SKILLS and r.status != "skipped"}
+
+
+def test_turns_share_one_chat_and_one_load_and_the_last_turn_is_the_output(engine, chatty, sim):
+    ids = make_postings(engine, 12)
+    report = run(engine, chatty, name="chatty")
+    assert report.ok, report.failures
+    chats = _chat_rows(engine)
+    assert len(chats) == 11  # one of twelve postings has no content and ends after clean
+    with engine.connect() as conn:
+        saved = dict(conn.execute(sa.select(postings.c.posting_id, postings.c.skills)).all())
+    scored = {r.posting_id: r for r in rows(engine, 9301) if r.conversation_id == SCORE}
+    for pid, row in chats.items():
+        assert row.status == "completed", row.error
+        first, last = row.state_snapshot["turns"]
+        assert f"ID: {pid}" in first["prompt"] and not first["answer"].startswith("{")
+        assert first["answer"] in last["prompt"]  # {turn1} is the first answer
+        assert row.output == last["answer"] and json.loads(row.output)["skills"]
+        assert saved[pid] == row.output  # save_to gets the last turn
+        assert scored[pid].status == "completed"  # `next` saw the last turn's JSON
+        assert row.attempts == first["attempts"] + last["attempts"]
+    # the second turn's request carries the whole chat so far
+    second_turns = [b for b in sim.requests() if len(b.get("messages", [])) == 4]
+    assert len(second_turns) == 11
+    for body in second_turns:
+        roles = [m["role"] for m in body["messages"]]
+        assert roles == ["system", "user", "assistant", "user"]
+        pid = body["messages"][1]["content"].split("ID: ")[1].split()[0]
+        assert body["messages"][2]["content"] == chats[pid].state_snapshot["turns"][0]["answer"]
+    loads = sim.timeline()["counts"]["loads"]
+    assert loads.get("gemma3:4b") == 1, loads  # one load serves every turn
+    assert set(ids) - set(chats) == {"p005"}
+
+    out = CliRunner().invoke(status, ["chatty", "--posting", "p001"])
+    assert out.exit_code == 0, out.output
+    assert "turn 1: 'ID: p001" in out.output and "turn 2: 'Check each skill" in out.output
+    as_json = json.loads(CliRunner().invoke(status, ["chatty", "--posting", "p001", "--json"]).output)
+    assert [len(e.get("turns", [])) for e in as_json] == [0, 2, 0]
+
+
+def test_a_crash_between_turns_redoes_only_those_postings_conversations(engine, chatty, sim):
+    make_postings(engine, 6)  # p005 is empty: five postings reach the chat
+    # the load, five first turns, two second turns; then the server dies
+    sim.set_faults(FaultConfig(die_after=8))
+    assert not run(engine, chatty, name="chatty").ok
+    first = _chat_rows(engine)
+    done = {pid for pid, r in first.items() if r.status == "completed"}
+    failed = {pid for pid, r in first.items() if r.status == "failed"}
+    assert done and failed and done | failed == {"p000", "p001", "p002", "p003", "p004"}
+    assert all(first[pid].error.startswith("turn 2: ") for pid in failed)
+    assert all(first[pid].state_snapshot["retryable"] for pid in failed)
+    sim.set_faults(FaultConfig())
+    sim.reset()
+    report = run(engine, chatty, name="chatty")
+    assert report.ok, report.failures
+    calls = llm_calls(sim)
+    assert {pid for (model, pid) in calls if model == "gemma3:4b"} == failed
+    assert all(calls[("gemma3:4b", pid)] == 2 for pid in failed)  # both turns again, nothing else
+    after = _chat_rows(engine)
+    assert all(after[pid].status == "completed" and len(after[pid].state_snapshot["turns"]) == 2 for pid in after)
+    assert all(after[pid].checkpoint_id == first[pid].checkpoint_id for pid in done)
