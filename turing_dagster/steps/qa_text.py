@@ -27,10 +27,14 @@ NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+    """Strip suffixes until none is left: "management" -> "manage" -> "manag", as "managing" -> "manag"."""
+    while True:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+                break
+        else:
+            return word
 
 
 def stems(text: str) -> list[str]:
