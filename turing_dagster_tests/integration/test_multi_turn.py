@@ -67,24 +67,26 @@ def test_turns_share_one_chat_and_one_load_and_the_last_turn_is_the_output(engin
     assert [len(e.get("turns", [])) for e in as_json] == [0, 2, 0]
 
 
-def test_a_crash_between_turns_redoes_only_those_postings_conversations(engine, chatty, sim):
+def test_a_crash_between_turns_redoes_only_those_postings_conversations(engine, chatty, sim, monkeypatch):
+    monkeypatch.setenv("TURING_CHUNK_SIZE", "2")
     make_postings(engine, 6)  # p005 is empty: five postings reach the chat
-    # the load, five first turns, two second turns; then the server dies
-    sim.set_faults(FaultConfig(die_after=8))
+    # chunk p000-p001: the load, two first turns, two second turns, committed; chunk p002-p003: two first
+    # turns, then the server dies as their second turns start (turns run one after another)
+    sim.set_faults(FaultConfig(die_after=7))
     assert not run(engine, chatty, name="chatty").ok
     first = _chat_rows(engine)
-    done = {pid for pid, r in first.items() if r.status == "completed"}
-    failed = {pid for pid, r in first.items() if r.status == "failed"}
-    assert done and failed and done | failed == {"p000", "p001", "p002", "p003", "p004"}
-    assert all(first[pid].error.startswith("turn 2: ") for pid in failed)
-    assert all(first[pid].state_snapshot["retryable"] for pid in failed)
+    assert {pid: r.status for pid, r in first.items()} == {
+        "p000": "completed", "p001": "completed", "p002": "failed", "p003": "failed",
+    }
+    for pid in ("p002", "p003"):
+        assert first[pid].error.startswith("turn 2: ") and first[pid].state_snapshot["retryable"]
     sim.set_faults(FaultConfig())
     sim.reset()
     report = run(engine, chatty, name="chatty")
     assert report.ok, report.failures
     calls = llm_calls(sim)
-    assert {pid for (model, pid) in calls if model == "gemma3:4b"} == failed
-    assert all(calls[("gemma3:4b", pid)] == 2 for pid in failed)  # both turns again, nothing else
+    chatted = {pid: n for (model, pid), n in calls.items() if model == "gemma3:4b"}
+    assert chatted == {"p002": 2, "p003": 2, "p004": 2}  # both turns again for the crashed ones, nothing else
     after = _chat_rows(engine)
-    assert all(after[pid].status == "completed" and len(after[pid].state_snapshot["turns"]) == 2 for pid in after)
-    assert all(after[pid].checkpoint_id == first[pid].checkpoint_id for pid in done)
+    assert all(r.status == "completed" and len(r.state_snapshot["turns"]) == 2 for r in after.values())
+    assert all(after[pid].checkpoint_id == first[pid].checkpoint_id for pid in ("p000", "p001"))

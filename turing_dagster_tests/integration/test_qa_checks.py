@@ -14,7 +14,7 @@ from turing_dagster.dagster_defs.checks import run_waves
 from turing_dagster.steps.qa import ERROR, OK, WARN, evaluate_workflow
 from turing_dagster.store.checkpoints import Checkpoint, write_chunk
 from turing_dagster.workflows.plan import WorkflowPlan
-from turing_dagster_tests.integration.helpers import make_postings, run, workflow
+from turing_dagster_tests.integration.helpers import make_postings, rows, run, workflow
 
 CHAT_WORKFLOWS = Path(__file__).resolve().parent / "chat_workflows"
 PLANTED = {
@@ -95,16 +95,19 @@ def test_planted_bad_outputs_fail_their_checks_in_dagster_and_turing_qa(engine, 
 
 def test_good_outputs_pass_every_check_and_invalid_json_is_caught(engine, qaflow, sim):
     make_postings(engine, 7)
-    report = run(engine, qaflow, name="qaflow")
-    assert report.ok, report.failures
+    report = run(engine, qaflow, name="qaflow", wave_size=4)
+    assert report.ok and report.ranges == [("w000001", "w000002")]  # two waves, one run
     evaluations = _evaluations(qaflow)
     assert len(evaluations) == 2 + 3 + 4 + 2  # holes and empty everywhere; facts, json and grounded where asked
     assert all(e.passed for e in evaluations.values()), {k: e.metadata for k, e in evaluations.items() if not e.passed}
+    assert {e.metadata["waves"].value for e in evaluations.values()} == {"w000001, w000002"}
+    assert evaluations[("01_clean", "no_empty_output")].metadata["checked"].value == 7
     # the engine never completes invalid JSON, so plant a row as an older engine or a manual fix could leave it
     plan = WorkflowPlan(workflow("qaflow"))
     step = plan.by_name["skills"]
-    write_chunk(engine, 9302, [Checkpoint("p004", 93103, "completed", "skills: SQL", None, step.version, "w000001")])
-    findings = _by_check(evaluate_workflow(engine, plan, ["w000001"]))
+    wave = next(r.wave_key for r in rows(engine, 9302) if r.posting_id == "p004")
+    write_chunk(engine, 9302, [Checkpoint("p004", 93103, "completed", "skills: SQL", None, step.version, wave)])
+    findings = _by_check(evaluate_workflow(engine, plan))
     bad = findings[("03_skills", "valid_json")]
     assert bad.severity == ERROR and bad.offenders[0][0] == "p004" and "not valid JSON" in bad.offenders[0][1]
     assert [k for k, f in findings.items() if not f.passed] == [("03_skills", "valid_json")]
