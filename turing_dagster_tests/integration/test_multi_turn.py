@@ -19,11 +19,12 @@ SKILLS, SCORE = 93002, 93003
 
 
 @pytest.fixture
-def chatty(monkeypatch, instance):
+def chatty(monkeypatch, instance, sim):
     monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(CHAT_WORKFLOWS))
     for key in instance.get_dynamic_partitions("chatty_waves"):  # PostgreSQL instances outlive a test
         instance.delete_dynamic_partition("chatty_waves", key)
-    return instance
+    yield instance
+    sim.set_answers({})
 
 
 def _chat_rows(engine) -> dict[str, sa.Row]:
@@ -65,6 +66,21 @@ def test_turns_share_one_chat_and_one_load_and_the_last_turn_is_the_output(engin
     assert "turn 1: 'ID: p001" in out.output and "turn 2: 'Check each skill" in out.output
     as_json = json.loads(CliRunner().invoke(status, ["chatty", "--posting", "p001", "--json"]).output)
     assert [len(e.get("turns", [])) for e in as_json] == [0, 2, 0]
+
+
+def test_format_applies_per_turn_and_a_failed_turn_fails_the_conversation(engine, chatty, sim):
+    make_postings(engine, 4)
+    sim.set_answers({"ID: p002": "Python, SQL"})  # fine as turn 1's list, not the JSON turn 2 must give
+    report = run(engine, chatty, name="chatty")
+    assert report.ok, report.failures  # one posting failing is not a failed run
+    chats = _chat_rows(engine)
+    assert {pid: r.status for pid, r in chats.items()} == {
+        "p000": "completed", "p001": "completed", "p002": "failed", "p003": "completed",
+    }
+    assert chats["p002"].error.startswith("turn 2: invalid output after 2 attempts: output is not valid JSON")
+    assert chats["p002"].state_snapshot["current_conversation_id"] == SKILLS  # held at the chat, not routed on
+    assert not any(r.posting_id == "p002" and r.status != "skipped" for r in rows(engine, 9301)
+                   if r.conversation_id == SCORE)
 
 
 def test_a_crash_between_turns_redoes_only_those_postings_conversations(engine, chatty, sim, monkeypatch):

@@ -42,6 +42,7 @@ def _evaluations(instance) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
     for record in instance.get_run_records():
         for entry in instance.all_logs(record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
             evaluation = entry.dagster_event.event_specific_data
+            assert evaluation.asset_key.path[0] == "qaflow"  # the workflow's own conversation assets
             found[(evaluation.asset_key.path[-1], evaluation.check_name)] = evaluation
     return found
 
