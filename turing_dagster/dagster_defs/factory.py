@@ -8,6 +8,7 @@ from turing_dagster.dagster_defs.assets import build_workflow_assets
 from turing_dagster.dagster_defs.checks import build_workflow_checks
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.registry import plan_for
+from turing_dagster.dagster_defs.run_hosts import host_run_config, host_tags
 from turing_dagster.dagster_defs.sensors import build_new_postings_sensor
 from turing_dagster.workflows.spec import Workflow
 
@@ -21,7 +22,9 @@ def workflow_definitions(workflow: Workflow, chunk_size: int) -> dg.Definitions:
         selection=dg.AssetSelection.assets(*assets),
         partitions_def=wave_partitions(workflow.name),
         description=workflow.description or f"Workflow {workflow.workflow_id}",
-        tags={"turing/workflow_id": str(workflow.workflow_id)},
+        # the hosts tag on every run (sensor, UI, `dagster job execute`): the run queue limits on it
+        tags={"turing/workflow_id": str(workflow.workflow_id), **host_tags(workflow)},
+        config=host_run_config(workflow),
     )
     return dg.Definitions(
         assets=assets, asset_checks=checks, jobs=[job], sensors=[build_new_postings_sensor(workflow)]
