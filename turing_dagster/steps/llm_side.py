@@ -73,7 +73,8 @@ def llm_chunks(
     def fail(chat: _Chat, reason: str, chunk: Chunk, index: int, retryable: bool = False) -> None:
         where = f"turn {index + 1}: " if multi else ""
         stats.latencies.append(chat.latency)
-        recorder.failed(chat.ps, where + reason, chunk, retryable=retryable, **chat.extra())
+        turns_so_far = {"turns": chat.turns} if multi and chat.turns else None  # what the chat got through
+        recorder.failed(chat.ps, where + reason, chunk, retryable=retryable, snapshot=turns_so_far, **chat.extra())
 
     def run_turn(index: int, chats: dict[str, _Chat], chunk: Chunk) -> None:
         turn = turns[index]

@@ -79,6 +79,8 @@ def test_format_applies_per_turn_and_a_failed_turn_fails_the_conversation(engine
     }
     assert chats["p002"].error.startswith("turn 2: invalid output after 2 attempts: output is not valid JSON")
     assert chats["p002"].state_snapshot["current_conversation_id"] == SKILLS  # held at the chat, not routed on
+    kept = chats["p002"].state_snapshot["turns"]  # the turn it got through is kept for debugging
+    assert len(kept) == 1 and kept[0]["answer"] == "Python, SQL"
     assert not any(r.posting_id == "p002" and r.status != "skipped" for r in rows(engine, 9301)
                    if r.conversation_id == SCORE)
 
