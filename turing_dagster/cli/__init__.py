@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
+from turing_dagster.cli.qa_cmd import qa
 from turing_dagster.cli.run_cmd import run
 from turing_dagster.cli.setup_cmds import init, postings
 from turing_dagster.cli.status_cmds import monitor, status
@@ -26,7 +27,7 @@ def cli() -> None:
     """
 
 
-for command in (init, validate, postings, run, status, monitor, simulate_ollama):
+for command in (init, validate, postings, run, status, monitor, qa, simulate_ollama):
     cli.add_command(command)
 
 
