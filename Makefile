@@ -31,6 +31,7 @@ bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
+	$(BIN)/python bench/hosts.py --out bench/results/hosts.json
 
 ## pyflakes, syntax, import and bugbear checks, import order
 lint: install
