@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Protocol
 
@@ -11,7 +12,6 @@ from turing_dagster.steps.prompts import build_messages
 from turing_dagster.steps.results import CheckpointRecorder, Chunk, Producer, StepError
 from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import PostingState
-from turing_dagster.store.checkpoints import batched
 from turing_dagster.workflows.checks import check_output
 from turing_dagster.workflows.placeholders import UnresolvedPlaceholder
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
@@ -26,9 +26,7 @@ class SessionMaker(Protocol):
 def llm_chunks(
     plan: WorkflowPlan,
     step: PlannedStep,
-    postings: dict[str, dict],
     stats: StepStats,
-    chunk_size: int,
     session: ModelSession,
 ) -> Producer:
     """A producer for StepOutput: each chunk's requests run with the host's slots, then commit together.
@@ -42,13 +40,13 @@ def llm_chunks(
     retries = plan.workflow.retries_for(conv.name)
     stats.model = conv.model
 
-    def produce(todo: list[PostingState]):
-        for part in batched(todo, chunk_size):
+    def produce(parts: Iterable[list[PostingState]]):
+        for part in parts:
             chunk = Chunk([], [])
             requests, by_key, unavailable = [], {}, []
             for ps in part:
                 try:
-                    messages = build_messages(step, postings[ps.posting_id], ps.outputs)
+                    messages = build_messages(step, ps.posting, ps.outputs)
                 except UnresolvedPlaceholder as exc:
                     recorder.failed(ps, f"{exc}; prompt not sent", chunk, attempts=0)
                     continue
