@@ -145,4 +145,6 @@ def run_workflow(
         )
         report.run_ids.append(result.run_id)
         _collect(report, result)
+    if report.ranges:  # mark what these runs finished, so the next `turing run` does not read it again
+        unfinished_waves(engine, WorkflowPlan(workflow))
     return report
