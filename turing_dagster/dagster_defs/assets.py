@@ -69,7 +69,7 @@ def _run_step(
         if conv.is_python:
             produce = python_chunks(plan, step, stats)
         else:
-            produce = llm_chunks(plan, step, stats, open_session(ollama, plan, step))
+            produce = llm_chunks(plan, step, stats, open_session(ollama, plan, step), chunk_size)
 
     def parts():
         for wave in work.waves_with_work():

@@ -28,10 +28,13 @@ def llm_chunks(
     step: PlannedStep,
     stats: StepStats,
     session: ModelSession,
+    chunk_size: int,
 ) -> Producer:
-    """A producer for StepOutput: each chunk's requests run with the host's slots, then commit together.
+    """A producer for StepOutput: one stream of requests over the host's slots, cut into chunks of results.
 
-    Chunks are sent one after another, so a crash repeats at most the chunk in flight. When the
+    The requests of the whole step flow through one session run, so the slots stay busy while a
+    chunk commits and no chunk waits for its slowest request before the next one starts; a crash
+    repeats at most the results not yet committed (a chunk plus the requests in flight). When the
     step is done the session finishes: it keeps the model if the plan's next LLM step uses it.
     """
     conv = step.conversation
@@ -41,19 +44,30 @@ def llm_chunks(
     stats.model = conv.model
 
     def produce(parts: Iterable[list[PostingState]]):
-        for part in parts:
-            chunk = Chunk([], [])
-            requests, by_key, unavailable = [], {}, []
-            for ps in part:
-                try:
-                    messages = build_messages(step, ps.posting, ps.outputs)
-                except UnresolvedPlaceholder as exc:
-                    recorder.failed(ps, f"{exc}; prompt not sent", chunk, attempts=0)
-                    continue
-                by_key[ps.posting_id] = ps
-                requests.append(LLMRequest(ps.posting_id, messages, conv.format, check, retries))
-            for result in session.run(requests):
-                ps = by_key[result.key]
+        by_key: dict[str, PostingState] = {}
+        current = {"chunk": Chunk([], []), "answered": 0, "unavailable": []}
+
+        def requests():
+            for part in parts:  # pulled as slots free up: postings are read a chunk at a time
+                for ps in part:
+                    try:
+                        messages = build_messages(step, ps.posting, ps.outputs)
+                    except UnresolvedPlaceholder as exc:
+                        recorder.failed(ps, f"{exc}; prompt not sent", current["chunk"], attempts=0)
+                        continue
+                    by_key[ps.posting_id] = ps
+                    yield LLMRequest(ps.posting_id, messages, conv.format, check, retries)
+
+        def cut():
+            chunk, answered, unavailable = current["chunk"], current["answered"], current["unavailable"]
+            current.update(chunk=Chunk([], []), answered=0, unavailable=[])
+            stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
+            return chunk, answered, unavailable
+
+        results = session.run(requests())
+        try:
+            for result in results:
+                ps = by_key.pop(result.key)
                 extra = {
                     "attempts": result.attempts,
                     "latency_ms": round(result.latency_seconds * 1000),
@@ -63,23 +77,35 @@ def llm_chunks(
                 stats.latencies.append(result.latency_seconds)
                 stats.tokens_in += result.tokens_in
                 stats.tokens_out += result.tokens_out
+                current["answered"] += 1
                 if result.error is None:
-                    recorder.completed(ps, result.output or "", chunk, **extra)
+                    recorder.completed(ps, result.output or "", current["chunk"], **extra)
                 else:
-                    recorder.failed(ps, result.error, chunk, retryable=result.unavailable, **extra)
+                    recorder.failed(ps, result.error, current["chunk"], retryable=result.unavailable, **extra)
                     if result.unavailable:
-                        unavailable.append(result.error)
-            stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
+                        current["unavailable"].append(result.error)
+                if len(current["chunk"].checkpoints) >= chunk_size:
+                    chunk, answered, unavailable = cut()
+                    yield chunk
+                    _server_gone(conv.name, session.host, answered, unavailable)
+        finally:
+            results.close()  # stops the session's workers when the step stops early
+        chunk, answered, unavailable = cut()
+        if chunk.checkpoints:
             yield chunk
-            if requests and len(unavailable) == len(requests):
-                # the server is gone, not the postings: fail the run instead of failing every posting
-                raise StepError(
-                    f"conversation '{conv.name}': Ollama at {session.host} stopped answering "
-                    f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
-                )
+            _server_gone(conv.name, session.host, answered, unavailable)
         session.finish(plan.next_model(step))
 
     return produce
+
+
+def _server_gone(conversation: str, host: str, answered: int, unavailable: list[str]) -> None:
+    if answered and len(unavailable) == answered:
+        # the server is gone, not the postings: fail the run instead of failing every posting
+        raise StepError(
+            f"conversation '{conversation}': Ollama at {host} stopped answering "
+            f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
+        )
 
 
 def open_session(ollama: SessionMaker, plan: WorkflowPlan, step: PlannedStep) -> ModelSession:
