@@ -14,7 +14,7 @@ def test_a_tiny_bench_writes_the_table_and_the_json(tmp_path, monkeypatch):
     monkeypatch.delenv("TURING_BENCH_DATABASE_URL", raising=False)
     monkeypatch.delenv("TURING_TEST_DATABASE_URL", raising=False)
     out = tmp_path / "results"
-    suite.main(["--postings", "2", "--history", "10,20", "--new", "1", "--backlog", "10", "--quick",
+    suite.main(["--postings", "2", "--history", "10,20", "--new", "1", "--backlog", "10", "--quick", "--history-repeat", "1",
                 "--backlog-content", "0.5", "--load-seconds", "0.01", "--request-seconds", "0.001", "--out-dir", str(out)])
     result = json.loads((out / "bench.json").read_text())
     rows = {r["name"]: r for r in result["side_by_side"]["rows"]}
