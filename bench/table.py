@@ -57,7 +57,7 @@ def history_markdown(result: dict) -> str:
     if back and back["sizes"]:
         sizes = sorted(back["sizes"], key=int)
         lines += ["### Backlog: one `turing run` over a backlog (one range of waves of 1000)", "",
-                  f"{back['content_share']:.0%} of the postings have a description and go through every LLM step; "
+                  f"{back['content_share']:.1%} of the postings have a description and go through every LLM step; "
                   "the others end at the first step.", "",
                   "| backlog postings | LLM calls | model loads | wall s | peak RSS MB |", "|---|---|---|---|---|"]
         for size in sizes:
