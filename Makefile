@@ -26,12 +26,13 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(BIN)/python -m pytest -q
 
-## benchmarks against the simulator; results in bench/results/
+## benchmarks against the simulator; results in bench/results/ (bench.md: the table; BENCH_ARGS="--postings 50 ..." to scale)
 bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
 	$(BIN)/python bench/hosts.py --out bench/results/hosts.json
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 ## pyflakes, syntax, import and bugbear checks, import order
 lint: install

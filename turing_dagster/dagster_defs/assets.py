@@ -11,15 +11,13 @@ from turing_dagster.dagster_defs.gpu_timeline import StepCalls
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.registry import register
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
-from turing_dagster.steps.classify import classify
 from turing_dagster.steps.llm_side import llm_chunks, open_session
 from turing_dagster.steps.python_side import python_chunks
 from turing_dagster.steps.results import StepError, StepOutput
 from turing_dagster.steps.stats import StepStats
-from turing_dagster.steps.wave_state import WaveState, load_wave_state
-from turing_dagster.store.checkpoints import checkpoints_for
+from turing_dagster.steps.wave_state import WaveState
+from turing_dagster.steps.wave_work import step_work, with_postings
 from turing_dagster.store.claims import WaveBusyError
-from turing_dagster.store.waves import load_postings
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
 from turing_dagster.workflows.spec import Workflow
 
@@ -48,16 +46,9 @@ def _run_step(
         raise StepError(str(exc)) from None
     if missing:
         context.log.warning(f"waves not in this store, nothing to do for them: {', '.join(missing)}")
-    if state is None:
-        state = load_wave_state(engine, plan, waves, -1)
+    # `state` only names the waves: each is read when the step reaches it (bounded memory)
     conv = step.conversation
-    own = {
-        pid: cp
-        for (pid, _), cp in checkpoints_for(
-            engine, plan.workflow.workflow_id, list(state.postings), [conv.conversation_id]
-        ).items()
-    }
-    todo, skipped, done, not_ready = classify(plan, step, state, own)
+    work = step_work(engine, plan, step, waves)
     stats = StepStats(model=conv.model)
     context.log.info(
         json.dumps(
@@ -68,28 +59,33 @@ def _run_step(
                 "execution_order": conv.execution_order,
                 "conversation": conv.name,
                 "model": conv.model or conv.actor,
-                "active_postings": len(todo),
-                "skipped": len(skipped),
-                "already_done": done,
-                "not_ready": not_ready,
+                "active_postings": work.todo,
+                "skipped": work.skipped,
+                "already_done": work.done,
+                "not_ready": work.not_ready,
             }
         )
     )
     produce = None  # nothing to ask: no model is loaded for this step
-    if todo:
-        postings = load_postings(engine, [ps.posting_id for ps in todo])
+    if work.todo:
         if conv.is_python:
-            produce = python_chunks(plan, step, postings, stats, chunk_size)
+            produce = python_chunks(plan, step, stats)
         else:
-            produce = llm_chunks(plan, step, postings, stats, chunk_size, open_session(ollama, plan, step))
+            produce = llm_chunks(plan, step, stats, open_session(ollama, plan, step), chunk_size)
+
+    def parts():
+        for wave in work.waves_with_work():
+            yield wave.skipped, with_postings(engine, wave.todo, chunk_size)
+
     return StepOutput(
         plan,
         step,
         waves,
-        todo,
-        skipped,
-        done,
-        not_ready,
+        work.todo,
+        work.skipped,
+        work.done,
+        work.not_ready,
+        parts,
         produce=gpu.wrap(produce),
         chunk_size=chunk_size,
         stats=stats,

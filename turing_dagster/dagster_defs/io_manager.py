@@ -9,8 +9,8 @@ import dagster as dg
 from pydantic import Field
 
 from turing_dagster.dagster_defs.registry import plan_for
-from turing_dagster.steps.results import StepError, StepOutput
-from turing_dagster.steps.wave_state import WaveState, load_wave_state
+from turing_dagster.steps.results import Chunk, StepError, StepOutput
+from turing_dagster.steps.wave_state import WaveState
 from turing_dagster.store import claims
 from turing_dagster.store.checkpoints import write_chunk
 from turing_dagster.store.engine import get_engine
@@ -18,7 +18,7 @@ from turing_dagster.store.engine import get_engine
 
 class CheckpointIOManager(dg.ConfigurableIOManager):
     """Commits each chunk of a step's results in one transaction, so a crash loses at most one chunk;
-    loads a step's input as the wave's state after the previous step, rebuilt from checkpoints."""
+    a step's input names its waves, whose state the step rebuilds from checkpoints wave by wave."""
 
     database_url: str | None = Field(default=None, description="None: TURING_DATABASE_URL or embedded SQLite.")
 
@@ -26,10 +26,8 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
         engine = get_engine(self.database_url or None)
         workflow_id = obj.plan.workflow.workflow_id
         stats = obj.stats
-        write_chunk(engine, workflow_id, obj.skipped, members_only=True)
-        for cp in obj.skipped:
-            stats.record(cp.wave_key, "skipped", cp.posting_id, None, None)
-        for chunk in obj.chunks():
+
+        def commit(chunk: Chunk) -> None:
             written = write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates, members_only=True)
             if written < len(chunk.checkpoints):
                 context.log.warning(
@@ -38,6 +36,8 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
                 )
             if obj.holder and not claims.renew(engine, obj.holder):
                 raise StepError(f"this run lost its claim on wave(s) {', '.join(obj.waves)}: another run took over")
+
+        obj.commit_chunks(commit)
         stats.finished = stats.finished or time.perf_counter()
         summary = stats.summary()
         context.log.info(
@@ -74,9 +74,9 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
         )
 
     def load_input(self, context: dg.InputContext) -> WaveState:
+        # only which waves and after which step: the next step reads each wave when it reaches it,
+        # so a range run never holds every posting of the range (steps/wave_work.py)
         key = context.upstream_output.asset_key
         plan = plan_for(key.path[0])
         step = plan.by_asset_name[key.path[-1]]
-        return load_wave_state(
-            get_engine(self.database_url or None), plan, sorted(context.asset_partition_keys), step.index
-        )
+        return WaveState(plan.workflow.workflow_id, sorted(context.asset_partition_keys), step.index, {})

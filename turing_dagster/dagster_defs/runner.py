@@ -13,8 +13,8 @@ from turing_dagster import settings
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.run_hosts import host_run_config
 from turing_dagster.settings import DagsterHomeError
-from turing_dagster.steps.wave_state import load_wave_state
-from turing_dagster.store import claims
+from turing_dagster.steps.progress import step_versions
+from turing_dagster.store import claims, current
 from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
@@ -41,16 +41,9 @@ def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool =
 
     A posting held up by a failed step keeps its wave open when the server was away, or with
     `retry_failed`; so a posting that always fails (bad input) does not cost a load on every run.
+    Computed in SQL over the waves not yet marked finished under these definitions.
     """
-    keys = wave_keys(engine, plan.workflow.workflow_id)
-    if not keys:
-        return []
-    state = load_wave_state(engine, plan, keys, len(plan.steps) - 1)
-    last = len(plan.steps) - 1
-    return sorted(
-        {ps.wave_key for ps in state.postings.values() if ps.frontier_index < last
-         and (retry_failed or ps.failed is None or ps.failed.snapshot.get("retryable", False))}
-    )
+    return current.unfinished_waves(engine, plan.workflow.workflow_id, step_versions(plan), retry_failed)
 
 
 def contiguous_ranges(selected: list[str], ordered: list[str]) -> list[tuple[str, str]]:
@@ -154,4 +147,6 @@ def run_workflow(
         )
         report.run_ids.append(result.run_id)
         _collect(report, result)
+    if report.ranges:  # mark what these runs finished, so the next `turing run` does not read it again
+        unfinished_waves(engine, WorkflowPlan(workflow))
     return report

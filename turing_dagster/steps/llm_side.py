@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
 from turing_dagster.ollama.session import ModelSession
-from turing_dagster.ollama.types import LLMRequest, LLMResult
-from turing_dagster.steps.prompts import system_messages, turn_message
+from turing_dagster.ollama.types import LLMRequest
+from turing_dagster.steps.llm_turns import turn_chunks
+from turing_dagster.steps.prompts import build_messages
 from turing_dagster.steps.results import CheckpointRecorder, Chunk, Producer, StepError
 from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import PostingState
-from turing_dagster.store.checkpoints import batched
 from turing_dagster.workflows.checks import check_output
 from turing_dagster.workflows.placeholders import UnresolvedPlaceholder
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
@@ -24,117 +24,92 @@ class SessionMaker(Protocol):
     def session(self, model: str, options: dict | None = None) -> ModelSession: ...
 
 
-@dataclass
-class _Chat:
-    """One posting's chat with the model through the turns of its conversation."""
-
-    ps: PostingState
-    messages: list[dict]
-    turns: list[dict] = field(default_factory=list)  # every turn's prompt and answer, for the checkpoint
-    attempts: int = 0
-    latency: float = 0.0
-    tokens_in: int = 0
-    tokens_out: int = 0
-
-    def add(self, result: LLMResult) -> None:
-        self.attempts += result.attempts
-        self.latency += result.latency_seconds
-        self.tokens_in += result.tokens_in
-        self.tokens_out += result.tokens_out
-
-    def extra(self) -> dict[str, Any]:
-        return {"attempts": self.attempts, "latency_ms": round(self.latency * 1000),
-                "tokens_in": self.tokens_in, "tokens_out": self.tokens_out}
-
-
 def llm_chunks(
     plan: WorkflowPlan,
     step: PlannedStep,
-    postings: dict[str, dict],
     stats: StepStats,
-    chunk_size: int,
     session: ModelSession,
+    chunk_size: int,
 ) -> Producer:
-    """A producer for StepOutput: each chunk's requests run with the host's slots, then commit together.
+    """A producer for StepOutput: one stream of requests over the host's slots, cut into chunks of results.
 
-    Chunks are sent one after another, so a crash repeats at most the chunk in flight. A conversation
-    with `instructions` runs turn by turn on the same session (one model load): turn k for every
-    posting of the chunk, then turn k+1 with each posting's chat so far; the chunk commits after the
-    last turn, so a crash between turns redoes those postings' conversations only. When the step is
-    done the session finishes: it keeps the model if the plan's next LLM step uses it.
+    The requests of the whole step flow through one session run, so the slots stay busy while a
+    chunk commits and no chunk waits for its slowest request before the next one starts; a crash
+    repeats at most the results not yet committed (a chunk plus the requests in flight). When the
+    step is done the session finishes: it keeps the model if the plan's next LLM step uses it.
     """
     conv = step.conversation
-    recorder = CheckpointRecorder(plan, step, stats)
-    retries = plan.workflow.retries_for(conv.name)
-    turns = conv.turns
-    multi = conv.instructions is not None
     stats.model = conv.model
+    if conv.instructions is not None:
+        return turn_chunks(plan, step, stats, session)
+    recorder = CheckpointRecorder(plan, step, stats)
+    turn = conv.turns[0]  # a single prompt is a chat of one turn
+    check = partial(check_output, turn)
+    retries = plan.workflow.retries_for(conv.name)
 
-    def fail(chat: _Chat, reason: str, chunk: Chunk, index: int, retryable: bool = False) -> None:
-        where = f"turn {index + 1}: " if multi else ""
-        stats.latencies.append(chat.latency)
-        turns_so_far = {"turns": chat.turns} if multi and chat.turns else None  # what the chat got through
-        recorder.failed(chat.ps, where + reason, chunk, retryable=retryable, snapshot=turns_so_far, **chat.extra())
+    def produce(parts: Iterable[list[PostingState]]):
+        by_key: dict[str, PostingState] = {}
+        current = {"chunk": Chunk([], []), "answered": 0, "unavailable": []}
 
-    def run_turn(index: int, chats: dict[str, _Chat], chunk: Chunk) -> None:
-        turn = turns[index]
-        requests, pending = [], {}
-        for pid, chat in list(chats.items()):
-            answers = [t["answer"] for t in chat.turns]
-            try:
-                pending[pid] = turn_message(conv, index, postings[pid], chat.ps.outputs, answers)
-            except UnresolvedPlaceholder as exc:
-                fail(chats.pop(pid), f"{exc}; prompt not sent", chunk, index)
-                continue
-            requests.append(LLMRequest(pid, [*chat.messages, pending[pid]], turn.format,
-                                       partial(check_output, turn), retries))
-        unavailable = []
-        for result in session.run(requests):
-            chat = chats[result.key]
-            chat.add(result)
-            stats.tokens_in += result.tokens_in
-            stats.tokens_out += result.tokens_out
-            if result.error is None:
-                answer = result.output or ""
-                chat.messages += [pending[result.key], {"role": "assistant", "content": answer}]
-                chat.turns.append({"prompt": pending[result.key]["content"], "answer": answer,
-                                   "attempts": result.attempts})
-                continue
-            fail(chats.pop(result.key), result.error, chunk, index, retryable=result.unavailable)
-            if result.unavailable:
-                unavailable.append(result.error)
-        if requests and len(unavailable) == len(requests):
-            # the server is gone, not the postings: fail the run instead of failing every posting
-            raise StepError(
-                f"conversation '{conv.name}': Ollama at {', '.join(session.hosts)} stopped answering "
-                f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
-            )
+        def requests():
+            for part in parts:  # pulled as slots free up: postings are read a chunk at a time
+                for ps in part:
+                    try:
+                        messages = build_messages(step, ps.posting or {}, ps.outputs)
+                    except UnresolvedPlaceholder as exc:
+                        recorder.failed(ps, f"{exc}; prompt not sent", current["chunk"], attempts=0)
+                        continue
+                    by_key[ps.posting_id] = ps
+                    yield LLMRequest(ps.posting_id, messages, turn.format, check, retries)
 
-    def produce(todo: list[PostingState]):
-        for part in batched(todo, chunk_size):
-            chunk = Chunk([], [])
-            chats: dict[str, _Chat] = {}
-            for ps in part:
-                try:
-                    chats[ps.posting_id] = _Chat(ps, system_messages(conv, postings[ps.posting_id], ps.outputs))
-                except UnresolvedPlaceholder as exc:
-                    recorder.failed(ps, f"{exc}; prompt not sent", chunk, attempts=0)
-            try:
-                for index in range(len(turns)):
-                    if chats:
-                        run_turn(index, chats, chunk)
-            except StepError:
-                yield chunk  # the failures recorded so far are kept, retryable
-                raise
-            for chat in chats.values():
-                stats.latencies.append(chat.latency)
-                snapshot = {"snapshot": {"turns": chat.turns}} if multi else {}
-                recorder.completed(chat.ps, chat.turns[-1]["answer"], chunk, **chat.extra(), **snapshot)
+        def cut():
+            chunk, answered, unavailable = current["chunk"], current["answered"], current["unavailable"]
+            current.update(chunk=Chunk([], []), answered=0, unavailable=[])
             stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
+            return chunk, answered, unavailable
+
+        results = session.run(requests())
+        try:
+            for result in results:
+                ps = by_key.pop(result.key)
+                extra = {
+                    "attempts": result.attempts,
+                    "latency_ms": round(result.latency_seconds * 1000),
+                    "tokens_in": result.tokens_in,
+                    "tokens_out": result.tokens_out,
+                }
+                stats.latencies.append(result.latency_seconds)
+                stats.tokens_in += result.tokens_in
+                stats.tokens_out += result.tokens_out
+                current["answered"] += 1
+                if result.error is None:
+                    recorder.completed(ps, result.output or "", current["chunk"], **extra)
+                else:
+                    recorder.failed(ps, result.error, current["chunk"], retryable=result.unavailable, **extra)
+                    if result.unavailable:
+                        current["unavailable"].append(result.error)
+                if len(current["chunk"].checkpoints) >= chunk_size:
+                    chunk, answered, unavailable = cut()
+                    yield chunk
+                    _server_gone(conv.name, session.hosts, answered, unavailable)
+        finally:
+            results.close()  # stops the session's workers when the step stops early
+        chunk, answered, unavailable = cut()
+        if chunk.checkpoints:
             yield chunk
+            _server_gone(conv.name, session.hosts, answered, unavailable)
         session.finish(plan.next_model(step))
 
     return produce
+
+
+def _server_gone(conversation: str, hosts: list[str], answered: int, unavailable: list[str]) -> None:
+    if answered and len(unavailable) == answered:
+        # the server is gone, not the postings: fail the run instead of failing every posting
+        raise StepError(
+            f"conversation '{conversation}': Ollama at {', '.join(hosts)} stopped answering "
+            f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
+        )
 
 
 def open_session(ollama: SessionMaker, plan: WorkflowPlan, step: PlannedStep) -> ModelSession:

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
-from turing_dagster.steps.wave_state import load_wave_state
 from turing_dagster.store.checkpoints import status_counts
-from turing_dagster.store.waves import pending_summary, wave_keys
+from turing_dagster.store.current import standing
+from turing_dagster.store.waves import pending_summary
 from turing_dagster.workflows.plan import WorkflowPlan, asset_name
 
 
@@ -37,6 +37,11 @@ class Progress:
         return {**asdict(self), "steps": [asdict(s) for s in self.steps]}
 
 
+def step_versions(plan: WorkflowPlan) -> list[tuple[int, str]]:
+    """(conversation_id, cumulative version) per plan step: what makes a checkpoint current."""
+    return [(s.conversation.conversation_id, s.version) for s in plan.steps]
+
+
 def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
     """Counts of current checkpoints per step, and where each admitted posting waits now.
 
@@ -56,18 +61,13 @@ def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
         )
         for s in plan.steps
     }
-    keys = wave_keys(engine, wf.workflow_id)
-    state = load_wave_state(engine, plan, keys, len(plan.steps) - 1) if keys and plan.steps else None
-    admitted = finished = 0
-    for ps in state.postings.values() if state else ():
-        admitted += 1
-        if ps.failed is not None:
-            continue  # counted as failed where it waits
-        if ps.frontier is None:
-            steps[plan.steps[0].conversation.conversation_id].pending += 1
-        elif ps.frontier.next_conversation_id is None:
-            finished += 1  # its route ended (later steps may still owe it a `skipped` row: no model work)
-        elif ps.frontier.next_conversation_id in steps:
-            steps[ps.frontier.next_conversation_id].pending += 1
+    where = standing(engine, wf.workflow_id, step_versions(plan))  # in SQL: cost of a query, not of history
+    if plan.steps:
+        steps[plan.steps[0].conversation.conversation_id].pending += where.not_started
+    for conversation_id, n in where.waiting.items():
+        if conversation_id in steps:
+            steps[conversation_id].pending += n
+    # `finished`: the route ended (later steps may still owe it a `skipped` row: no model work)
+    admitted, finished = where.admitted, where.ended
     not_admitted, _ = pending_summary(engine, wf.workflow_id)
     return Progress(wf.name, wf.workflow_id, not_admitted, admitted, finished, list(steps.values()))

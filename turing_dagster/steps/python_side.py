@@ -5,13 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from turing_dagster.steps.results import CheckpointRecorder, Chunk, Producer, StepError
 from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import PostingState
-from turing_dagster.store.checkpoints import batched
 from turing_dagster.workflows.checks import check_output
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
@@ -30,19 +29,17 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def python_chunks(
-    plan: WorkflowPlan, step: PlannedStep, postings: dict[str, dict], stats: StepStats, chunk_size: int
-) -> Producer:
+def python_chunks(plan: WorkflowPlan, step: PlannedStep, stats: StepStats) -> Producer:
     actor = resolve_python_actor(step)
     recorder = CheckpointRecorder(plan, step, stats)
 
-    def produce(todo: list[PostingState]):
-        for part in batched(todo, chunk_size):
+    def produce(parts: Iterable[list[PostingState]]):
+        for part in parts:
             chunk = Chunk([], [])
             for ps in part:
                 started = time.perf_counter()
                 try:
-                    output = as_text(actor(dict(postings[ps.posting_id]), dict(ps.outputs)))
+                    output = as_text(actor(dict(ps.posting), dict(ps.outputs)))
                     reason = check_output(step.conversation, output)
                 except Exception as exc:  # an actor's bug fails its posting, not the wave
                     output, reason = None, f"{type(exc).__name__}: {exc}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,20 +24,27 @@ class Chunk:
     posting_updates: list[tuple[str, str, Any]]
 
 
-Producer = Callable[[list[PostingState]], Iterator[Chunk]]
+# takes the to-do postings in chunks (posting fields loaded), yields one Chunk of results per chunk
+Producer = Callable[[Iterable[list[PostingState]]], Iterator[Chunk]]
+# a range's to-do postings wave by wave: (wave's skipped checkpoints, its to-do chunks)
+WaveParts = Callable[[], Iterator[tuple[list[Checkpoint], Iterator[list[PostingState]]]]]
 
 
 @dataclass(frozen=True)
 class StepOutput:
-    """What a step produces; the checkpoint IO manager consumes `chunks()` and commits each one."""
+    """What a step produces; the checkpoint IO manager consumes `chunks()` and commits each one.
+
+    Nothing of the range is held here: `parts` reads it wave by wave as the chunks are consumed.
+    """
 
     plan: WorkflowPlan
     step: PlannedStep
     waves: list[str]
-    todo: list[PostingState]
-    skipped: list[Checkpoint]
+    todo: int
+    skipped: int
     already_done: int
     not_ready: int
+    parts: WaveParts
     produce: Producer | None = None  # None when nothing is to be asked: no model is loaded
     chunk_size: int = settings.DEFAULT_CHUNK_SIZE
     stats: StepStats = field(default_factory=StepStats)
@@ -45,9 +52,24 @@ class StepOutput:
     # per-wave metadata for the materialization of each partition: (metadata, partition_key=wave)
     add_wave_metadata: Callable[..., None] | None = None
 
-    def chunks(self) -> Iterator[Chunk]:
+    def commit_chunks(self, commit: Callable[[Chunk], None]) -> None:
+        """Hand every chunk to `commit` as soon as it exists: a wave's `skipped` rows when the step
+        reaches the wave, then each produced chunk; so nothing piles up across the range."""
+
+        def todo_parts() -> Iterator[list[PostingState]]:
+            for skipped, parts in self.parts():
+                if skipped:
+                    for cp in skipped:
+                        self.stats.record(cp.wave_key, "skipped", cp.posting_id, None, None)
+                    commit(Chunk(skipped, []))
+                yield from parts
+
         if self.todo and self.produce is not None:
-            yield from self.produce(self.todo)
+            for chunk in self.produce(todo_parts()):
+                commit(chunk)
+        else:
+            for _ in todo_parts():
+                pass  # nothing to ask: no model is loaded, only the skipped rows are written
 
 
 def step_checkpoint(

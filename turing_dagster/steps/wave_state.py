@@ -21,6 +21,24 @@ class PostingState:
     # a current failed checkpoint after the frontier: the posting waits there for a retry
     failed: Checkpoint | None = None
     outputs: dict[str, str | None] = field(default_factory=dict)
+    posting: dict | None = None  # the posting's fields, loaded chunk by chunk just before use
+
+
+class LoadMeter:
+    """The most postings one load brought into memory: a range run must stay at a wave's or a chunk's size."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self.loads = 0
+
+    def saw(self, n: int) -> None:
+        self.peak, self.loads = max(self.peak, n), self.loads + 1
+
+    def reset(self) -> None:
+        self.peak = self.loads = 0
+
+
+LOADED = LoadMeter()
 
 
 @dataclass
@@ -37,6 +55,7 @@ def load_wave_state(engine: sa.Engine, plan: WorkflowPlan, waves: list[str], aft
     waves = sorted(waves)
     members = wave_members(engine, workflow_id, waves)
     states = {pid: PostingState(pid, key) for key in waves for pid in members[key]}
+    LOADED.saw(len(states))
     steps = plan.steps[: after_index + 1]
     if steps and states:
         rows = checkpoints_for(engine, workflow_id, list(states), [s.conversation.conversation_id for s in steps])

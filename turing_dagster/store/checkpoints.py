@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from turing_dagster.store.engine import get_engine
-from turing_dagster.store.schema import conversations, postings, wave_postings
+from turing_dagster.store.schema import conversations, postings, wave_postings, waves
 from turing_dagster.store.schema import posting_state_checkpoints as psc
 
 # Keeps IN lists under SQLite's bound-parameter limit and PostgreSQL's planner sweet spot.
@@ -160,6 +160,13 @@ def _write(
                 )
             )
     conn.execute(sa.insert(psc), [cp.row(workflow_id) for cp in checkpoints])
+    reopened = sorted({cp.wave_key for cp in checkpoints if cp.status == "failed" and cp.wave_key})
+    if reopened:  # a new failure may be retryable: the wave is to be looked at again (see store/current.py)
+        conn.execute(
+            sa.update(waves)
+            .where(waves.c.workflow_id == workflow_id, waves.c.wave_key.in_(reopened))
+            .values(finished_version=None)
+        )
     for column, params in updates.items():
         conn.execute(
             sa.update(postings)

@@ -23,8 +23,18 @@ def _v2(conn: sa.Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE waves ADD COLUMN {column.name} {kind}"))
 
 
+def _v3(conn: sa.Connection) -> None:
+    # wave finished marker and the indexes the SQL-side progress queries use
+    existing = {c["name"] for c in sa.inspect(conn).get_columns("waves")}
+    column = schema.waves.c.finished_version
+    if column.name not in existing:
+        conn.execute(sa.text(f"ALTER TABLE waves ADD COLUMN {column.name} {column.type.compile(dialect=conn.dialect)}"))
+    for table, name in ((schema.waves, "ix_waves_finished"), (schema.posting_state_checkpoints, "ix_checkpoints_version")):
+        next(ix for ix in table.indexes if ix.name == name).create(conn, checkfirst=True)
+
+
 # version -> step that brings a database at version-1 up to it; append, never edit.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def current_version(conn: sa.Connection) -> int:

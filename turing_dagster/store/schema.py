@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from turing_dagster.workflows.rules import SAVE_TO_COLUMNS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # JSONB on PostgreSQL so that `state_snapshot->>'current_conversation_id'` works as in the old system.
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -81,6 +81,10 @@ waves = sa.Table(
     # one run at a time per wave (schema v2): who holds it, and until when (naive UTC) unless renewed
     sa.Column("claimed_by", sa.Text),
     sa.Column("claimed_until", sa.DateTime()),
+    # schema v3: the plan version (last step's cumulative version) under which every member reached
+    # the end; `turing run` then skips the wave without reading its checkpoints until definitions change
+    sa.Column("finished_version", sa.Text),
+    sa.Index("ix_waves_finished", "workflow_id", "finished_version"),
 )
 
 wave_postings = sa.Table(
@@ -117,4 +121,6 @@ posting_state_checkpoints = sa.Table(
     sa.CheckConstraint("status IN ('completed', 'skipped', 'failed')", name="ck_checkpoint_status"),
     sa.Index("ix_checkpoints_posting", "posting_id", "checkpoint_id"),
     sa.Index("ix_checkpoints_conversation", "workflow_id", "conversation_id", "status"),
+    # schema v3: status counts per (conversation, version) read from the index alone
+    sa.Index("ix_checkpoints_version", "workflow_id", "conversation_id", "code_version", "status"),
 )

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY, build_workflow_assets
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
+from turing_dagster.steps.wave_state import LOADED
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import upsert_postings
@@ -112,3 +113,25 @@ def test_steps_log_structured_wave_batch_events(setup, instance):
         "skipped": 0, "already_done": 0, "not_ready": 0,
     }
     assert finished[1]["completed"] == 9 and finished[1]["failed"] == 1 and "seconds" in finished[1]
+
+
+def test_a_range_of_many_waves_holds_one_wave_at_a_time(workflows_dir, instance, tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    engine = get_engine(url)
+    upgrade(engine)
+    upsert_postings(engine, [{"posting_id": f"r{i:03d}", "job_title": f"role {i}", "job_description": "x" * 40}
+                             for i in range(30)])
+    wf = next(w for w in load_workflows() if w.name == "pyonly")
+    waves = [w.key for w in admit(engine, wf.workflow_id, 3)]
+    instance.add_dynamic_partitions("pyonly_waves", waves)
+    resources = {"store": TuringStore(database_url=url), "ollama": OllamaModels(host="http://127.0.0.1:1"),
+                 IO_MANAGER_KEY: CheckpointIOManager(database_url=url)}
+    LOADED.reset()
+    result = dg.materialize(
+        build_workflow_assets(wf, chunk_size=2), instance=instance, resources=resources,
+        tags={"dagster/asset_partition_range_start": waves[0], "dagster/asset_partition_range_end": waves[-1]},
+    )
+    assert result.success and len(waves) == 10
+    assert len({pid for pid, _ in _statuses(engine)}) == 30  # the whole range went through every step
+    assert LOADED.loads > 10 and LOADED.peak == 3  # never more than one wave (3) in memory at once
+    dispose_all()
