@@ -48,12 +48,14 @@ def main() -> None:
         else:
             from turing_dagster.simulator import SimulatorConfig, start_simulator
 
-            sim = stack.enter_context(start_simulator(SimulatorConfig(), host="127.0.0.1", port=0))
+            # room for the sample's three models at once, as on a 24 GB GPU: each loads once
+            config = SimulatorConfig(max_loaded_models=3)
+            sim = stack.enter_context(start_simulator(config, host="127.0.0.1", port=0))
             os.environ["OLLAMA_HOST"] = sim.url
             os.environ.pop("TURING_OLLAMA_HOSTS", None)  # it would win over OLLAMA_HOST
             click.secho(
                 f"no Ollama answered at {host}: using the bundled Ollama SIMULATOR at {sim.url} "
-                "(a stand-in for the GPU server with deterministic canned answers; no model runs)",
+                "(a stand-in for the GPU server with deterministic canned answers, room for 3 models; no model runs)",
                 fg="yellow",
             )
         _turing("init")

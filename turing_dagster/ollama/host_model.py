@@ -108,6 +108,8 @@ class HostModel:
                 evicted = {model_name(m) for m in others} - set(self.pool.resident_models(self.host))
                 if evicted:
                     self.pool.log.info(f"{self.host} evicted {', '.join(sorted(evicted))} to hold {self.model}")
+                for gone in sorted(evicted):  # the timeline shows the server's eviction as an unload
+                    self.pool.recorder.record(self.host, gone, "unload", wall)
         self.load_seconds += seconds
         self.ready = True
         return seconds

@@ -86,6 +86,17 @@ def test_a_session_records_its_loads_unloads_and_chats(sims):
     assert all(c.start >= load.end for c in chats)  # chats only after the load answered
 
 
+def test_shared_residency_records_what_the_server_evicted_as_an_unload(sims):
+    sim = sims(max_loaded=1)
+    models = manager(sim.url)  # shared: the engine never unloads, the server makes room itself
+    wave(models, "a")
+    kinds = [(r.kind, r.model) for r in models.drain_call_records() if r.kind != "chat"]
+    # each load after the first pushed the previous model out: the timeline must not show it resident
+    assert kinds == [("load", A), ("load", "qwen2.5:latest"), ("unload", A),
+                     ("load", "gemma2:latest"), ("unload", "qwen2.5:latest")]
+    assert len(events(sim, "unload")) == 2  # the simulator's own evictions, the same two
+
+
 @contextlib.contextmanager
 def hung_server():
     """A socket that accepts connections and never reads or answers."""
