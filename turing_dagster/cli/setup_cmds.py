@@ -12,13 +12,15 @@ from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import read_postings_file, upsert_postings
 from turing_dagster.store.sync import sync_workflows
-from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.loader import load_workflows_sparing, warn_broken
 
 
 @click.command()
 def init() -> None:
     """Create or upgrade the schema and sync every workflow definition (idempotent)."""
-    workflows = load_workflows()  # a bad definition stops here, before the database is touched
+    # a broken file is a warning line and is not synced; the good ones are (`turing validate` fails on it)
+    workflows, errors = load_workflows_sparing()
+    warn_broken(errors)
     engine = get_engine()
     before, after = upgrade(engine)
     sync_workflows(engine, workflows)

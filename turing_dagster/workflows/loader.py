@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,40 @@ def validate_paths(paths: list[Path]) -> tuple[list[Workflow], list[WorkflowErro
     files, errors = _expand(paths, require_files=True)
     workflows, more = _validate_files(files)
     return workflows, errors + more
+
+
+def load_workflows_sparing(directory: str | Path | None = None) -> tuple[list[Workflow], list[WorkflowError]]:
+    """The workflows in `directory` that load, and the errors of those that do not: one broken file
+    must not take every other workflow down with it."""
+    files, errors = _expand([Path(directory or settings.workflows_dir())], require_files=False)
+    workflows, more = _validate_files(files)
+    return workflows, errors + more
+
+
+def errors_by_file(errors: Iterable[WorkflowError]) -> dict[str, list[WorkflowError]]:
+    grouped: dict[str, list[WorkflowError]] = {}
+    for error in errors:
+        grouped.setdefault(error.file, []).append(error)
+    return grouped
+
+
+def broken_file_line(file: str, errors: list[WorkflowError]) -> str:
+    """One line for a definition file that does not load: its first problem and how to see the rest."""
+    more = f" (and {len(errors) - 1} more: `turing validate {file}`)" if len(errors) > 1 else ""
+    return f"skipped {errors[0]}{more}"
+
+
+_warned: set[str] = set()
+
+
+def warn_broken(errors: Iterable[WorkflowError]) -> None:
+    """One `warning:` line on stderr per broken file, once per process (the CLI and the definitions
+    both load the directory)."""
+    for file, mine in errors_by_file(errors).items():
+        line = broken_file_line(file, mine)
+        if line not in _warned:
+            _warned.add(line)
+            print(f"warning: {line}", file=sys.stderr)
 
 
 def load_workflows(directory: str | Path | None = None) -> list[Workflow]:
