@@ -17,7 +17,8 @@ from turing_dagster.workflows.loader import load_workflows_sparing, warn_broken
 
 @click.command()
 def init() -> None:
-    """Create or upgrade the schema and sync every workflow definition (idempotent)."""
+    """Create or upgrade the schema, sync every workflow definition and create the Dagster instance's
+    storage in DAGSTER_HOME (idempotent)."""
     # a broken file is a warning line and is not synced; the good ones are (`turing validate` fails on it)
     workflows, errors = load_workflows_sparing()
     warn_broken(errors)
@@ -30,6 +31,12 @@ def init() -> None:
         click.echo(f"synced workflow {wf.workflow_id} {wf.name}: {len(wf.conversations)} conversations")
     if not workflows:
         click.echo(f"no workflow definitions in {settings.workflows_dir()}")
+    # Dagster's storage is created here, once, under a lock: first runs started together used to race
+    # to create it and could corrupt DAGSTER_HOME (issue 8)
+    from turing_dagster.dagster_defs.instance import dagster_instance
+
+    instance = dagster_instance(create_home=True)
+    click.echo(f"dagster instance ready in {instance.root_directory}")
 
 
 @click.group()
