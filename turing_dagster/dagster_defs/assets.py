@@ -18,6 +18,7 @@ from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import WaveState, load_wave_state
 from turing_dagster.store.checkpoints import checkpoints_for
 from turing_dagster.store.claims import WaveBusyError
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.waves import load_postings
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
 from turing_dagster.workflows.spec import Workflow
@@ -40,21 +41,24 @@ def _run_step(
 ) -> StepOutput:
     engine = store.engine()
     waves = sorted(context.partition_keys)  # a range run hands them over unordered
+    # each store call below is one transaction, safe to repeat after a lost connection (a database restart)
+    retry = context.log.warning
     try:
-        holder, missing = store.claim_waves(plan.workflow.workflow_id, waves, context.run_id)
+        holder, missing = with_reconnect(
+            lambda: store.claim_waves(plan.workflow.workflow_id, waves, context.run_id), "claiming waves", on_retry=retry
+        )
     except WaveBusyError as exc:
         raise StepError(str(exc)) from None
     if missing:
         context.log.warning(f"waves not in this store, nothing to do for them: {', '.join(missing)}")
     if state is None:
-        state = load_wave_state(engine, plan, waves, -1)
+        state = with_reconnect(lambda: load_wave_state(engine, plan, waves, -1), "loading waves", on_retry=retry)
     conv = step.conversation
-    own = {
-        pid: cp
-        for (pid, _), cp in checkpoints_for(
-            engine, plan.workflow.workflow_id, list(state.postings), [conv.conversation_id]
-        ).items()
-    }
+    mine = with_reconnect(
+        lambda: checkpoints_for(engine, plan.workflow.workflow_id, list(state.postings), [conv.conversation_id]),
+        "reading checkpoints", on_retry=retry,
+    )
+    own = {pid: cp for (pid, _), cp in mine.items()}
     todo, skipped, done, not_ready = classify(plan, step, state, own)
     stats = StepStats(model=conv.model)
     context.log.info(
@@ -75,7 +79,9 @@ def _run_step(
     )
     produce = None  # nothing to ask: no model is loaded for this step
     if todo:
-        postings = load_postings(engine, [ps.posting_id for ps in todo])
+        postings = with_reconnect(
+            lambda: load_postings(engine, [ps.posting_id for ps in todo]), "reading postings", on_retry=retry
+        )
         if conv.is_python:
             produce = python_chunks(plan, step, postings, stats, chunk_size)
         else:

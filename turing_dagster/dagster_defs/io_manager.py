@@ -14,6 +14,7 @@ from turing_dagster.steps.wave_state import WaveState, load_wave_state
 from turing_dagster.store import claims
 from turing_dagster.store.checkpoints import write_chunk
 from turing_dagster.store.engine import get_engine
+from turing_dagster.store.retry import with_reconnect
 
 
 class CheckpointIOManager(dg.ConfigurableIOManager):
@@ -26,17 +27,29 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
         engine = get_engine(self.database_url or None)
         workflow_id = obj.plan.workflow.workflow_id
         stats = obj.stats
-        write_chunk(engine, workflow_id, obj.skipped, members_only=True)
+        # a lost connection (a PostgreSQL restart) retries the chunk's transaction with the results
+        # still in memory, rather than failing the step and asking the model again
+        warn = context.log.warning
+        with_reconnect(
+            lambda: write_chunk(engine, workflow_id, obj.skipped, members_only=True), "a write", on_retry=warn
+        )
         for cp in obj.skipped:
             stats.record(cp.wave_key, "skipped", cp.posting_id, None, None)
         for chunk in obj.chunks():
-            written = write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates, members_only=True)
+            updates = list(chunk.posting_updates)  # read twice when the write is retried
+            written = with_reconnect(
+                lambda c=chunk, u=updates: write_chunk(engine, workflow_id, c.checkpoints, u, members_only=True),
+                "a chunk write", on_retry=warn,
+            )
             if written < len(chunk.checkpoints):
                 context.log.warning(
                     f"{len(chunk.checkpoints) - written} result(s) dropped: their postings were reloaded with "
                     "new content during the step and will be processed again"
                 )
-            if obj.holder and not claims.renew(engine, obj.holder):
+            renewed = obj.holder and with_reconnect(
+                lambda: claims.renew(engine, obj.holder), "a claim renewal", on_retry=warn
+            )
+            if obj.holder and not renewed:
                 raise StepError(f"this run lost its claim on wave(s) {', '.join(obj.waves)}: another run took over")
         stats.finished = stats.finished or time.perf_counter()
         summary = stats.summary()
@@ -77,6 +90,6 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
         key = context.upstream_output.asset_key
         plan = plan_for(key.path[0])
         step = plan.by_asset_name[key.path[-1]]
-        return load_wave_state(
-            get_engine(self.database_url or None), plan, sorted(context.asset_partition_keys), step.index
-        )
+        engine, waves = get_engine(self.database_url or None), sorted(context.asset_partition_keys)
+        return with_reconnect(lambda: load_wave_state(engine, plan, waves, step.index), "loading a step's input",
+                              on_retry=context.log.warning)
