@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test bench lint ui install clean
+.PHONY: demo test bench reliability lint ui install clean
 
 $(BIN)/turing: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
+
+## operator scenarios against real processes (kills, faults, restarts, concurrent runs, bad files): a table;
+## PostgreSQL rows too when TURING_TEST_DATABASE_URL is set (a database of its own: its tables are dropped)
+reliability: install
+	$(BIN)/python bench/reliability.py
 
 ## pyflakes, syntax, import and bugbear checks, import order
 lint: install

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 # the loser of two runs started together: nothing failed, but this command did not do the work
 EXIT_BUSY = 3
 _BUSY_HINT = "run again when it is done"  # how a wave claim refused at the step says so (store/claims.py)
+_WAVE = re.compile(r"\bwave (\S+) ")
 
 
 def _summary(report: RunReport) -> Table:
@@ -115,6 +117,7 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
             click.echo(f"error: {line}", err=True)
         raise SystemExit(1)
     if report.busy or busy_failures:
-        waves = ", ".join(report.busy) or "; ".join(busy_failures)
+        # the claim refused at the step names the wave and its holder; the wave is what the user needs
+        waves = ", ".join(report.busy) or ", ".join(sorted({m for line in busy_failures for m in _WAVE.findall(line)}))
         click.echo(f"error: another run is processing {spec.name} ({waves}): run again when it is done", err=True)
         raise SystemExit(EXIT_BUSY)
