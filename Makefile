@@ -35,12 +35,12 @@ bench: install
 ## operator scenarios against real processes (kills, faults, restarts, concurrent runs, bad files): a table;
 ## PostgreSQL rows too when TURING_TEST_DATABASE_URL is set (a database of its own: its tables are dropped)
 reliability: install
-	$(BIN)/python bench/reliability.py
+	$(BIN)/python -m reliability
 
 ## pyflakes, syntax, import and bugbear checks, import order
 lint: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check turing_dagster turing_dagster_tests bench --select F,E9,E4,B,I
+	$(BIN)/ruff check turing_dagster turing_dagster_tests bench reliability --select F,E9,E4,B,I
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml

@@ -14,7 +14,8 @@ from turing_dagster.dagster_defs.broken import broken_file_sensors
 from turing_dagster.dagster_defs.factory import workflow_definitions
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
-from turing_dagster.workflows.loader import load_workflows_sparing, warn_broken
+from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.loader import load_workflows_sparing
 
 # backfill_policy is marked beta; single-run backfills are what make a backlog load each model once
 warnings.filterwarnings("ignore", category=dg.BetaWarning)

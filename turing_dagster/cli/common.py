@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from turing_dagster.cli.errors import UnknownWorkflowError
 from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import require_schema
-from turing_dagster.workflows.loader import WorkflowValidationError, load_workflows_sparing, warn_broken
+from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.loader import WorkflowValidationError, load_workflows_sparing
 from turing_dagster.workflows.spec import Workflow
 
 

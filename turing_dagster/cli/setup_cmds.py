@@ -12,7 +12,8 @@ from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import read_postings_file, upsert_postings
 from turing_dagster.store.sync import sync_workflows
-from turing_dagster.workflows.loader import load_workflows_sparing, warn_broken
+from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.loader import load_workflows_sparing
 
 
 @click.command()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from turing_dagster.workflows.loader import WorkflowError, broken_file_line, errors_by_file
+from turing_dagster.workflows.broken import broken_file_line, errors_by_file
+from turing_dagster.workflows.loader import WorkflowError
 
 
 def _sensor_name(file: str, taken: set[str]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,32 +269,6 @@ def load_workflows_sparing(directory: str | Path | None = None) -> tuple[list[Wo
     files, errors = _expand([Path(directory or settings.workflows_dir())], require_files=False)
     workflows, more = _validate_files(files)
     return workflows, errors + more
-
-
-def errors_by_file(errors: Iterable[WorkflowError]) -> dict[str, list[WorkflowError]]:
-    grouped: dict[str, list[WorkflowError]] = {}
-    for error in errors:
-        grouped.setdefault(error.file, []).append(error)
-    return grouped
-
-
-def broken_file_line(file: str, errors: list[WorkflowError]) -> str:
-    """One line for a definition file that does not load: its first problem and how to see the rest."""
-    more = f" (and {len(errors) - 1} more: `turing validate {file}`)" if len(errors) > 1 else ""
-    return f"skipped {errors[0]}{more}"
-
-
-_warned: set[str] = set()
-
-
-def warn_broken(errors: Iterable[WorkflowError]) -> None:
-    """One `warning:` line on stderr per broken file, once per process (the CLI and the definitions
-    both load the directory)."""
-    for file, mine in errors_by_file(errors).items():
-        line = broken_file_line(file, mine)
-        if line not in _warned:
-            _warned.add(line)
-            print(f"warning: {line}", file=sys.stderr)
 
 
 def load_workflows(directory: str | Path | None = None) -> list[Workflow]:
