@@ -65,6 +65,7 @@ class Env:
             TURING_STATE_DIR=str(root / "state"),
         )
         self.requests: list[dict] = []
+        self.errors_injected = 0
         self.ids: list[str] = []
 
     def turing(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
@@ -103,6 +104,7 @@ class Env:
         """The simulator's log is cleared by a reset: keep what it saw so far."""
         if self.sim:
             self.requests += self.sim.requests()
+            self.errors_injected += self.sim.timeline()["counts"]["errors_injected"]
             self.sim.reset()
 
     def measure(self) -> tuple[int, int, int]:
@@ -121,7 +123,10 @@ class Env:
             (b.get("model"), json.dumps(b["messages"], sort_keys=True))
             for b in self.requests + (self.sim.requests() if self.sim else []) if b.get("messages")
         )
-        return len(self.ids) - p.finished, dupes, sum(n - 1 for n in seen.values())
+        # a request answered with an injected 500/503 is sent again by design: only the rest were answers
+        # asked for twice
+        errors = self.errors_injected + (self.sim.timeline()["counts"]["errors_injected"] if self.sim else 0)
+        return len(self.ids) - p.finished, dupes, max(0, sum(n - 1 for n in seen.values()) - errors)
 
 
 def _one_line(done: subprocess.CompletedProcess | None, text: str | None = None) -> str:

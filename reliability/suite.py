@@ -8,7 +8,8 @@ temporary folder with Dagster's SQLite storage. After the disturbance the user's
 
   lost        postings that did not reach the end of the workflow
   duplicated  (posting, conversation) pairs with more than one checkpoint
-  repeated    chat requests the simulator received twice, word for word (an answer asked for again)
+  repeated    chat requests the simulator received twice, word for word, beyond those its injected
+              errors made the client send again (an answer asked for again)
 
     .venv/bin/python -m reliability [--only NAME[,NAME]] [--fast]
 """
