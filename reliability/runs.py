@@ -149,7 +149,7 @@ def database_connections_terminated(ctx: Ctx) -> Row:
     dispose_all()
     ok = proc.returncode == 0 and _clean(err)
     return _row(env, "PostgreSQL connections terminated mid-run", ok,
-                f"{len(killed)} connections terminated; run exit {proc.returncode}")
+                f"{len(killed)} connections terminated; run exit {proc.returncode} {_one_line(None, err)!r}"[:150])
 
 
 def concurrent_runs(n: int) -> Callable[[Ctx], Row]:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.steps.held import held_by_failures
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.workflows.plan import WorkflowPlan
 
 if TYPE_CHECKING:
@@ -108,7 +109,10 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
     failed = sum(int(s.get("failed", 0)) for s in report.steps.values())
     if failed:
         console.print(f"{failed} posting step(s) failed: see `turing status {spec.name}`")
-    for line in held_by_failures(engine, WorkflowPlan(spec)).lines(spec.name):
+    # read after the runs, when a database restart the runs rode over may still be going on
+    held = with_reconnect(lambda: held_by_failures(engine, WorkflowPlan(spec)), "counting held postings",
+                          on_retry=lambda line: click.echo(f"warning: {line}", err=True))
+    for line in held.lines(spec.name):
         console.print(line)
     if report.run_ids:
         console.print(f"runs recorded in {root}: `dagster dev -w workspace.yaml` shows them")
