@@ -31,6 +31,7 @@ bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
+	$(BIN)/python bench/hosts.py --out bench/results/hosts.json
 
 ## operator scenarios against real processes (kills, faults, restarts, concurrent runs, bad files): a table;
 ## PostgreSQL rows too when TURING_TEST_DATABASE_URL is set (a database of its own: its tables are dropped)

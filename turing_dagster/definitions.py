@@ -36,7 +36,7 @@ def build_definitions(workflows_dir: str | Path | None = None) -> dg.Definitions
         executor=dg.in_process_executor,
         resources={
             "store": TuringStore(database_url=database_url),
-            "ollama": OllamaModels(),
+            "ollama": OllamaModels(residency=settings.ollama_residency()),
             IO_MANAGER_KEY: CheckpointIOManager(database_url=database_url),
         },
     )

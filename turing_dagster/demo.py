@@ -10,7 +10,6 @@ import os
 from contextlib import ExitStack
 
 import click
-import ollama
 
 from turing_dagster import settings
 from turing_dagster.cli import main as cli_main
@@ -20,8 +19,10 @@ WORKFLOW = "job_posting_pipeline"
 
 
 def ollama_answers(host: str) -> bool:
+    from turing_dagster.ollama.pool import HostPool, PoolConfig  # imports the client safely (see ollama/)
+
     try:
-        ollama.Client(host=host, timeout=2).ps()
+        HostPool(PoolConfig(host=host, control_timeout_seconds=2, max_attempts=1)).control_client(host).ps()
         return True
     except Exception:
         return False
@@ -37,6 +38,9 @@ def _turing(*args: str) -> None:
 
 
 def main() -> None:
+    problem = settings.ollama_host_problem()
+    if problem:
+        raise SystemExit(f"error: {problem}")
     host = settings.ollama_hosts()[0]
     with ExitStack() as stack:
         if ollama_answers(host):
@@ -46,6 +50,7 @@ def main() -> None:
 
             sim = stack.enter_context(start_simulator(SimulatorConfig(), host="127.0.0.1", port=0))
             os.environ["OLLAMA_HOST"] = sim.url
+            os.environ.pop("TURING_OLLAMA_HOSTS", None)  # it would win over OLLAMA_HOST
             click.secho(
                 f"no Ollama answered at {host}: using the bundled Ollama SIMULATOR at {sim.url} "
                 "(a stand-in for the GPU server with deterministic canned answers; no model runs)",

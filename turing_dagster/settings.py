@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,22 +28,77 @@ def workflows_dir() -> Path:
     return Path(os.environ.get("TURING_WORKFLOWS_DIR") or PROJECT_ROOT / "workflow_defs")
 
 
-def normalize_host(host: str) -> str:
-    """`host:port` or `http://host:port` -> `http://host:port`, as the ollama client reads OLLAMA_HOST."""
-    host = host.strip().rstrip("/")
-    if "://" not in host:
-        host = f"http://{host}"
-    scheme, _, rest = host.partition("://")
-    if ":" not in rest.split("/")[0]:
-        rest = f"{rest}:11434"
-    return f"{scheme}://{rest}"
+class HostConfigError(ValueError):
+    """An Ollama host setting that cannot be used; the message is one line naming it."""
 
 
-def ollama_hosts(value: str | None = None) -> list[str]:
-    """The comma-separated OLLAMA_HOST list, normalised."""
-    raw = value if value is not None else os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
-    hosts = [normalize_host(h) for h in raw.split(",") if h.strip()]
-    return hosts or [DEFAULT_OLLAMA_HOST]
+_HOST = re.compile(r"^(https?)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?(/[^\s,]*)?$")
+
+
+def normalize_host(host: str, source: str = "host") -> str:
+    """`host:port` or `http://host:port` -> `http://host:port`, as the ollama client reads OLLAMA_HOST.
+
+    Raises HostConfigError (one line naming `source` and the entry) for anything else.
+    """
+    text = host.strip().rstrip("/")
+    full = text if "://" in text else f"http://{text}"
+    match = _HOST.match(full)
+    if not text or not match or (match.group(3) and not 0 < int(match.group(3)) < 65536):
+        shown = re.sub(r"//[^/@]*@", "//***@", host.strip())  # never print a password in a URL
+        raise HostConfigError(f"{source}: {shown!r} is not an Ollama host (expected http://HOST:PORT)")
+    scheme, name, port, path = match.group(1), match.group(2), match.group(3) or "11434", match.group(4) or ""
+    return f"{scheme}://{name}:{port}{path}"
+
+
+def ollama_host_problem() -> str | None:
+    """Why OLLAMA_HOST cannot be used (it is one host, as Ollama's own tools read it), or None.
+
+    Checked before `import ollama`: the official client parses it at import time and a comma list
+    there is a traceback (`Port could not be cast to integer value`).
+    """
+    raw = os.environ.get("OLLAMA_HOST", "").strip()
+    if not raw:
+        return None
+    if "," in raw:
+        return (f"OLLAMA_HOST holds one host, as Ollama's tools read it; got the list {raw!r}: "
+                "give several hosts in TURING_OLLAMA_HOSTS instead")
+    try:
+        normalize_host(raw, "OLLAMA_HOST")
+    except HostConfigError as exc:
+        return str(exc)
+    return None
+
+
+def ollama_hosts(value: str | list[str] | None = None) -> list[str]:
+    """The Ollama hosts, normalised and without duplicates: `value` (the resource's config), else the
+    TURING_OLLAMA_HOSTS comma list, else OLLAMA_HOST (one host), else the default."""
+    if value is not None and (value if isinstance(value, str) else "".join(value)).strip():
+        source, entries = "Ollama hosts in the resource config", value.split(",") if isinstance(value, str) else value
+    elif os.environ.get("TURING_OLLAMA_HOSTS", "").strip():
+        source, entries = "TURING_OLLAMA_HOSTS", os.environ["TURING_OLLAMA_HOSTS"].split(",")
+    elif os.environ.get("OLLAMA_HOST", "").strip():
+        problem = ollama_host_problem()
+        if problem:
+            raise HostConfigError(problem)
+        source, entries = "OLLAMA_HOST", [os.environ["OLLAMA_HOST"]]
+    else:
+        return [DEFAULT_OLLAMA_HOST]
+    hosts: list[str] = []
+    for entry in entries:
+        if not entry.strip():
+            raise HostConfigError(f"{source}: an empty entry in {','.join(entries)!r}")
+        host = normalize_host(entry, source)
+        if host not in hosts:
+            hosts.append(host)
+    return hosts
+
+
+def ollama_residency() -> str:
+    """TURING_OLLAMA_RESIDENCY: "shared" (default) or "exclusive" (see OllamaModels.residency)."""
+    value = os.environ.get("TURING_OLLAMA_RESIDENCY", "").strip().lower() or "shared"
+    if value not in ("shared", "exclusive"):
+        raise HostConfigError(f"TURING_OLLAMA_RESIDENCY must be 'shared' or 'exclusive', not {value!r}")
+    return value
 
 
 DEFAULT_CHUNK_SIZE = 35

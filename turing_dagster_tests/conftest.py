@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,8 @@ from turing_dagster.store.schema import metadata
 
 PG_URL = os.environ.get("TURING_TEST_DATABASE_URL")
 DAGSTER_PG_URL = os.environ.get("TURING_TEST_DAGSTER_PG_URL")
+# the test workflows (branchy, pyonly), shared by the Dagster and the integration tiers
+WORKFLOWS = Path(__file__).resolve().parent / "dagster" / "workflows"
 
 
 def require_postgres() -> str:
@@ -63,3 +66,11 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("TURING_DATABASE_URL", raising=False)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
+    yield
+    dispose_all()  # every engine a test opened, whatever the test did or where it failed
+
+
+@pytest.fixture
+def workflows_dir(monkeypatch) -> Path:
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(WORKFLOWS))
+    return WORKFLOWS

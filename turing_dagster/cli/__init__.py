@@ -8,10 +8,12 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
+from turing_dagster.cli.qa_cmd import qa
 from turing_dagster.cli.run_cmd import run
 from turing_dagster.cli.setup_cmds import init, postings
 from turing_dagster.cli.status_cmds import monitor, status
 from turing_dagster.cli.validate import validate
+from turing_dagster.settings import ollama_host_problem
 from turing_dagster.simulator.cli import simulate_ollama
 from turing_dagster.store.engine import first_line
 
@@ -20,11 +22,12 @@ from turing_dagster.store.engine import first_line
 def cli() -> None:
     """Turing: LLM workflows over job postings, in waves, on Dagster.
 
-    Configuration comes from TURING_DATABASE_URL, OLLAMA_HOST, TURING_WORKFLOWS_DIR and DAGSTER_HOME.
+    Configuration comes from TURING_DATABASE_URL, OLLAMA_HOST (one host) or TURING_OLLAMA_HOSTS (a comma
+    list), TURING_WORKFLOWS_DIR and DAGSTER_HOME.
     """
 
 
-for command in (init, validate, postings, run, status, monitor, simulate_ollama):
+for command in (init, validate, postings, run, status, monitor, qa, simulate_ollama):
     cli.add_command(command)
 
 
@@ -33,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
 
     `argv` None: the process's arguments.
     """
+    problem = ollama_host_problem()
+    if problem:  # before any command: every one of them would trip over it
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     try:
         cli.main(args=argv, prog_name="turing", standalone_mode=False)
     except click.exceptions.Abort:

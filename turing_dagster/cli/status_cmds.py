@@ -63,6 +63,7 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
                 "wave": cp.wave_key,
                 "attempts": cp.attempts,
                 "code_version": cp.code_version,
+                **({"turns": cp.snapshot["turns"]} if cp.snapshot.get("turns") else {}),
             }
             for name, cp in rows
         ]
@@ -74,6 +75,8 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
             text = e["error"] if e["status"] == "failed" else (e["output"] or "")
             click.echo(f"{e['checkpoint_id']:>10}  {e['conversation']:<24} {e['status']:<9} -> "
                        f"{e['next_conversation_id'] or 'END'}  {text[:100]!r}")
+            for number, turn in enumerate(e.get("turns", []), 1):  # a multi-turn chat: every turn
+                click.echo(f"{'':>10}    turn {number}: {turn['prompt'][:60]!r} -> {turn['answer'][:60]!r}")
         return
     plan = WorkflowPlan(spec)
     p = progress(engine, plan)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import Literal
 
 import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 
 from turing_dagster.ollama.pool import HostPool, PoolConfig
+from turing_dagster.ollama.records import CallRecord
 from turing_dagster.ollama.session import ModelSession
 from turing_dagster.store import claims
 from turing_dagster.store.engine import get_engine
@@ -56,24 +58,37 @@ class TuringStore(dg.ConfigurableResource):
 
 
 class OllamaModels(dg.ConfigurableResource):
-    """Ollama models for Turing steps: one load per step and model, measured apart from inference.
+    """Ollama models for Turing steps: one load per step, model and host, measured apart from inference.
 
     A thin configurable wrapper: it builds a `HostPool` (ollama/pool.py) on first use and hands
     out its `ModelSession`s. It never touches the network when constructed (Dagster builds
-    resources more than once per run); whatever its sessions loaded is released after the run.
+    resources more than once per run). A step's requests are shared across every host that
+    serves its model.
     """
 
     host: str | None = Field(
         default=None,
-        description="Ollama server(s); a comma list routes models across hosts. None: OLLAMA_HOST.",
+        description="Ollama host(s), one or a comma list. None: TURING_OLLAMA_HOSTS (a comma list), else OLLAMA_HOST.",
+    )
+    hosts: list[str] | None = Field(default=None, description="Ollama hosts as a list (instead of `host`).")
+    residency: Literal["shared", "exclusive"] = Field(
+        default="shared",
+        description="shared: a host keeps every model that fits (the server evicts by its own accounting), "
+        "models are left to keep_alive after the run. exclusive: one model per host at a time, unloaded "
+        "when the next step needs another and at the end of the run (a GPU that must stay free).",
+    )
+    keep_alive: str = Field(
+        default="5m", description="How long a host keeps a model after its last call (Ollama duration)."
     )
     request_timeout_seconds: float = Field(
-        default=600.0, description="HTTP timeout per call (the ollama client has none by default)."
+        default=600.0, description="Read deadline of one chat call (a hung server fails within it)."
     )
+    connect_timeout_seconds: float = Field(default=5.0, description="Deadline to open a connection.")
+    control_timeout_seconds: float = Field(
+        default=30.0, description="Read deadline of /api/show, /api/ps, /api/tags and unloads."
+    )
+    load_timeout_seconds: float = Field(default=300.0, description="Read deadline of one model load.")
     slots_per_host: int = Field(default=4, description="Never more requests in flight per host.")
-    keep_alive: str = Field(
-        default="30m", description="Residency while a step runs; sessions unload explicitly when done."
-    )
     max_attempts: int = Field(
         default=4, description="Attempts per call on transient errors (429/5xx, connection, timeout)."
     )
@@ -87,15 +102,17 @@ class OllamaModels(dg.ConfigurableResource):
     def pool(self) -> HostPool:
         with self._guard:
             if self._pool is None:
-                config = PoolConfig(**{f: getattr(self, f) for f in PoolConfig.__dataclass_fields__})
-                self._pool = HostPool(config, dg.get_dagster_logger("turing.ollama"))
+                fields = {f: getattr(self, f) for f in PoolConfig.__dataclass_fields__}
+                fields["hosts"] = tuple(self.hosts) if self.hosts else None
+                self._pool = HostPool(PoolConfig(**fields), dg.get_dagster_logger("turing.ollama"))
             return self._pool
 
     def session(self, model: str, options: dict | None = None) -> ModelSession:
         """A session for one model; nothing is contacted until it is used."""
         return self.pool.session(model, options)
 
-    def hosts(self) -> list[str]:
+    def host_list(self) -> list[str]:
+        """The configured hosts, normalised."""
         return self.pool.hosts()
 
     def host_for(self, model: str) -> str:
@@ -103,6 +120,10 @@ class OllamaModels(dg.ConfigurableResource):
 
     def resident_models(self, host: str | None = None) -> list[str]:
         return self.pool.resident_models(host)
+
+    def drain_call_records(self) -> list[CallRecord]:
+        """The loads, unloads and chats recorded since the last drain (for the GPU timeline)."""
+        return self.pool.recorder.drain()
 
     def release(self) -> None:
         if self._pool is not None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from turing_dagster.dagster_defs.instance import register_partitions
 from turing_dagster.dagster_defs.partitions import wave_partitions
+from turing_dagster.dagster_defs.run_hosts import host_run_config
 from turing_dagster.steps.wave_state import load_wave_state
 from turing_dagster.store import claims
 from turing_dagster.store.admission import admit_pending
@@ -147,7 +148,8 @@ def run_workflow(
         echo(f"running {workflow.name} on wave {label}")
         tags = {RANGE_START: start, RANGE_END: end} if start != end else {}
         result = job.execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            # explicit run config replaces the job's per-partition default: keep the workflow's own hosts
+            run_config={**(host_run_config(workflow) or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
             instance=instance,
             partition_key=start if start == end else None,
             tags=tags,

@@ -2,10 +2,13 @@
 # No `from __future__ import annotations` here: Dagster reads the compute functions' annotations.
 
 
+import os
+
 import dagster as dg
 
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.resources import TuringStore
+from turing_dagster.dagster_defs.run_hosts import host_tags
 from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.migrate import require_schema
@@ -13,16 +16,31 @@ from turing_dagster.store.waves import store_token, unregistered_waves
 from turing_dagster.workflows.spec import Workflow
 
 ADOPT_AFTER_SECONDS = 120
+DEFAULT_INTERVAL_SECONDS = 30
+
+
+def _interval_seconds() -> int:
+    # a deployment may poll faster or slower; tests use 1 s
+    return int(os.environ.get("TURING_SENSOR_INTERVAL_SECONDS") or DEFAULT_INTERVAL_SECONDS)
+
+
+def _default_status() -> dg.DefaultSensorStatus:
+    # a team deployment (deploy/) starts its sensors without a click in the UI
+    running = os.environ.get("TURING_SENSORS_RUNNING", "").strip().lower() in {"1", "true", "yes"}
+    return dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
 
 
 def build_new_postings_sensor(workflow: Workflow) -> dg.SensorDefinition:
     """The sensor runs the workflow's job (same name) on the waves it admits."""
     partitions = wave_partitions(workflow.name)
+    # also on the job; here too so a run the sensor asks for is limited even if the job lost it
+    hosts = host_tags(workflow)
 
     @dg.sensor(
         name=f"{workflow.name}_new_postings",
         job_name=workflow.name,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=_interval_seconds(),
+        default_status=_default_status(),
         description=(
             f"Admits new enabled postings into a wave of {workflow.name} once {workflow.waves.min_size} are "
             f"pending or the oldest waited {workflow.waves.max_wait_seconds:.0f}s, and runs it."
@@ -47,7 +65,9 @@ def build_new_postings_sensor(workflow: Workflow) -> dg.SensorDefinition:
         to_add = [key for key in to_run if key not in known]
         return dg.SensorResult(
             run_requests=[
-                dg.RunRequest(run_key=f"{workflow.name}:{token}:{key}", partition_key=key, tags={"turing/wave": key})
+                dg.RunRequest(
+                    run_key=f"{workflow.name}:{token}:{key}", partition_key=key, tags={"turing/wave": key, **hosts}
+                )
                 for key in to_run
             ],
             dynamic_partitions_requests=[partitions.build_add_request(to_add)] if to_add else [],

@@ -35,14 +35,14 @@ def is_connection_error(exc: BaseException) -> bool:
 
 
 def means_server_away(exc: BaseException) -> bool:
-    """The server, not this request, is the problem: no connection, no answer in time, or overloaded.
+    """The server misbehaved, not the request: no connection, no answer in time, overload, a 5xx, a
+    broken body. Such a failure says nothing about the posting, so a later plain run retries it.
 
-    A 500 that persists through the retries is about the request (a prompt that crashes the
-    runner), so it fails that posting instead of the whole step.
+    Only a 4xx other than 429 (404 is a missing model, failing the step) is about the request itself.
     """
     if isinstance(exc, ollama.ResponseError):
-        return exc.status_code in (429, 502, 503, 504)
-    return isinstance(exc, (ConnectionError, httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError))
+        return exc.status_code == -1 or exc.status_code == 429 or exc.status_code >= 500
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -1,9 +1,10 @@
-"""One step's use of one Ollama model on one host: load once, run a wave of chats, then keep or unload.
+"""One step's use of one Ollama model: load it on every host that serves it, share a wave's chats
+across those hosts, then keep or unload per the pool's residency.
 
-`HostPool.session(model, options)` (see pool.py) makes a `ModelSession`. The session
-measures the model load apart from inference, bounds the requests in flight, retries transient errors
-with backoff (tenacity), re-asks on invalid output, and yields each posting's `LLMResult` as it
-completes. Residency is read from the server (`/api/ps`), never remembered.
+`HostPool.session(model, options)` (see pool.py) makes a `ModelSession`. The session measures model
+loads apart from inference, bounds the requests in flight per host, retries transient errors with
+backoff (tenacity), re-asks on invalid output, and yields each posting's `LLMResult` as it completes.
+Residency is read from the server (`/api/ps`), never remembered.
 """
 
 from __future__ import annotations
@@ -11,35 +12,23 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
-import ollama
-import pydantic
-
-from turing_dagster.ollama.calls import (
-    Tally,
-    describe,
-    is_connection_error,
-    is_transient,
-    means_server_away,
-    model_name,
-    normalize_model,
-)
-from turing_dagster.ollama.errors import ModelNotFoundError, OllamaError, OllamaUnavailableError
+from turing_dagster.ollama.calls import describe, normalize_model
+from turing_dagster.ollama.dispatch import spread
+from turing_dagster.ollama.errors import ModelNotFoundError, OllamaError
+from turing_dagster.ollama.host_model import HostModel
 from turing_dagster.ollama.types import Hosts, LLMRequest, LLMResult, SessionStats
 
-REASK = "Your answer was invalid: {reason}. Answer again following the instructions exactly."
 _END = object()
 
 
 class ModelSession:
-    """One model on one host for one step.
+    """One model for one step, on every host that serves it.
 
-    `ensure_available()` -> `load()` (run() does both lazily) -> `run(requests)` -> `finish(next_model)`.
-    A session never finished leaves the model as it is: the next session unloads it if it needs
-    another model, and the pool's `release()` at the end of the run.
+    `ensure_available()` -> `load()` (run() does both lazily) -> `run(requests)` (once or more) ->
+    `finish(next_model)`. A session never finished leaves the model as it is.
     """
 
     def __init__(self, models: Hosts, model: str, options: dict | None = None):
@@ -48,138 +37,108 @@ class ModelSession:
         self.stats = SessionStats()
         self._models = models
         self._norm = normalize_model(self.model)
-        self._host: str | None = None
+        self._hosts: list[HostModel] | None = None
         self._lock = threading.Lock()
         self._available = False
-        self._loaded = False
-        self._host_down = False  # a request exhausted its attempts on a refused connection
         self._wall_start: float | None = None
 
     def __repr__(self) -> str:
-        return f"ModelSession(model={self.model!r}, host={self._host or '?'})"
+        hosts = ",".join(h.host for h in self._hosts) if self._hosts else "?"
+        return f"ModelSession(model={self.model!r}, hosts={hosts})"
+
+    def _host_models(self) -> list[HostModel]:
+        if self._hosts is None:
+            self._hosts = [HostModel(self._models, h, self.model, self.options) for h in self._models.hosts_for(self.model)]
+        return self._hosts
 
     @property
     def host(self) -> str:
-        """The host serving this model (resolved on first use; no network call with a single host)."""
-        if self._host is None:
-            self._host = self._models.host_for(self.model)
-        return self._host
+        """The first host serving this model (no network call with a single host)."""
+        return self._host_models()[0].host
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every host this session uses (those found down or without the model left out)."""
+        return [h.host for h in self._host_models()]
 
     @property
     def loaded(self) -> bool:
-        """This session loaded its model and has not unloaded it (another session may have)."""
-        return self._loaded
+        """run()/load() made the model resident and finish() has not let it go since."""
+        return any(h.ready for h in self._host_models())
+
+    def loaded_hosts(self) -> list[str]:
+        """Hosts where this session loaded its model and still counts it as held."""
+        return [h.host for h in self._host_models() if h.ready and h.loads]
 
     @property
     def keep_alive(self) -> str:
         return self._models.keep_alive
 
-    @property
-    def _client(self) -> ollama.Client:
-        return self._models.client(self.host)
-
-    # -- control calls ------------------------------------------------------------------------
-
-    def _control(self, fn: Callable[[], Any], what: str) -> Any:
-        """A load/unload/show call: transient errors retried; a refused connection fails at once."""
-        try:
-            return self._models.call_with_retries(fn, retry_refused=False)
-        except OllamaError:
-            raise
-        except Exception as exc:
-            if is_connection_error(exc):
-                raise OllamaUnavailableError(f"Ollama is not reachable at {self.host}: {describe(exc)}") from None
-            raise OllamaError(f"{what} on {self.host} failed: {describe(exc)}") from None
-
-    def _not_found(self, exc: Exception) -> Exception:
-        if isinstance(exc, ollama.ResponseError) and exc.status_code == 404:
-            return ModelNotFoundError(f"model '{self.model}' not found on {self.host}")
-        return exc
+    def _drop(self, failed: dict[HostModel, Exception], what: str) -> None:
+        """Leave out hosts that failed while others serve; raise the first failure when none is left."""
+        hosts = self._host_models()
+        left = [h for h in hosts if h not in failed]
+        if not left:
+            raise next(iter(failed.values()))
+        for hm, exc in failed.items():
+            self._models.log.warning(f"{what}: {hm.host} left out for {self.model}: {exc}")
+        self._hosts = left
 
     def ensure_available(self) -> None:
-        """Check with /api/show that the host has the model; raises before any posting is touched."""
+        """Check with /api/show that the hosts have the model; raises before any posting is touched."""
         if self._available:
             return
-
-        def show() -> Any:
+        failed: dict[HostModel, Exception] = {}
+        for hm in self._host_models():
             try:
-                return self._client.show(self.model)
-            except ollama.ResponseError as exc:
-                raise self._not_found(exc) from None
-            except pydantic.ValidationError:  # HTTP 200 with a body this client cannot parse: it exists
-                return None
-
-        self._control(show, f"show {self.model}")
+                hm.show()
+            except OllamaError as exc:
+                failed[hm] = exc
+        self._drop(failed, "show")
         self._available = True
 
     def load(self) -> float:
-        """Make this the only model resident on the host; returns the load seconds (0 if resident)."""
+        """Have the model resident on each host (in parallel); returns the load seconds summed over hosts."""
         with self._lock:
-            if self._loaded:
-                return 0.0
             self.ensure_available()
-            resident = self._models.ps_models(self.host)
-            others = [m for m in resident if model_name(m) != self._norm]
-            mine = [m for m in resident if model_name(m) == self._norm]
-            for other in others:
-                self._unload(other.model or other.name or "")
-            if others:
-                self._wait_unloaded({model_name(m) for m in others})
+            todo = [h for h in self._host_models() if not h.ready]
+            if not todo:
+                return 0.0
+            failed: dict[HostModel, Exception] = {}
             seconds = 0.0
-            num_ctx = (self.options or {}).get("num_ctx")
-            resident_ctx = getattr(mine[0], "context_length", None) if mine else None
-            stale_ctx = bool(num_ctx and resident_ctx and resident_ctx != num_ctx)  # Ollama would reload
-            if not mine or stale_ctx:
-                started = time.monotonic()
-                self._control(self._preload, f"load of {self.model}")
-                seconds = time.monotonic() - started
-                self.stats.loads = 1
-                self._models.log.info(f"loaded model {self.model} on {self.host} in {seconds:.2f} s")
-            self.stats.load_seconds = seconds
-            self._loaded = True
+            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                futures = {hm: pool.submit(hm.load) for hm in todo}
+            for hm, fut in futures.items():
+                try:
+                    seconds += fut.result()
+                except Exception as exc:
+                    failed[hm] = exc if isinstance(exc, OllamaError) else OllamaError(describe(exc))
+            self._drop(failed, "load")
+            self._sync_stats()
             return seconds
 
-    def _preload(self) -> Any:
-        try:
-            return self._client.generate(model=self.model, prompt="", keep_alive=self.keep_alive, options=self.options)
-        except ollama.ResponseError as exc:
-            raise self._not_found(exc) from None
-
-    def _unload(self, model: str) -> None:
-        self._control(lambda: self._client.generate(model=model, prompt="", keep_alive=0), f"unload of {model}")
-        self.stats.unloads += 1
-        self._models.log.info(f"unloaded model {model} on {self.host}")
-
-    def _wait_unloaded(self, models: set[str], timeout: float = 30.0) -> None:
-        """Ollama frees a model shortly after the keep_alive=0 call returns: wait until /api/ps agrees."""
-        deadline = time.monotonic() + timeout
-        delay = 0.02
-        while models & set(self._models.resident_models(self.host)):
-            if time.monotonic() > deadline:
-                self._models.log.warning(f"{sorted(models)} still resident on {self.host} after {timeout:.0f} s")
-                return
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+    def _sync_stats(self) -> None:
+        hosts = self._host_models()
+        s = self.stats
+        s.loads = sum(h.loads for h in hosts)
+        s.load_seconds = sum(h.load_seconds for h in hosts)
+        s.unloads = sum(h.unloads for h in hosts)
+        s.host_loads = {h.host: h.loads for h in hosts}
+        s.host_requests = {h.host: h.requests for h in hosts}
 
     def finish(self, next_model: str | None) -> None:
-        """Keep the model when the next step uses it too, else unload it; a no-op if never loaded."""
+        """Exclusive residency: unload unless the next step uses the model too. Shared: keep it."""
         with self._lock:
-            if not self._loaded:
-                return
-            if next_model is not None and normalize_model(next_model) == self._norm:
-                return
-            self._loaded = False
-            try:
-                self._unload(self.model)
-            except Exception as exc:  # the next session unloads it anyway before its own load
-                self._models.log.warning(f"could not unload {self.model} on {self.host}: {describe(exc)}")
-
-    # -- requests -----------------------------------------------------------------------------
+            if self._hosts is None:
+                return  # never used: nothing to resolve, no network call
+            for hm in self._hosts:
+                hm.finish(next_model)
+            self._sync_stats()
 
     def run(self, requests: Iterable[LLMRequest]) -> Iterator[LLMResult]:
-        """Chat every request with bounded concurrency; yields results as they complete.
-
-        Only ModelNotFoundError escapes; every other failure is that request's LLMResult.error.
+        """Chat every request across the hosts, `slots_per_host` in flight on each; yields results
+        as they complete. Only ModelNotFoundError escapes; every other failure is that request's
+        LLMResult.error (`unavailable` when the server, not the request, was at fault).
         """
         source = iter(requests)
         first = next(source, _END)
@@ -198,31 +157,11 @@ class ModelSession:
             for req in source:
                 yield self._record(LLMResult(req.key, None, reason, 0, 0.0, 0, 0, unavailable=True))
             return
-        yield from self._run_pool(source)
-
-    def _run_pool(self, source: Iterator[LLMRequest]) -> Iterator[LLMResult]:
-        slots = self._models.slots_per_host
-        workers = 2 * slots  # a worker sleeping in backoff does not hold an in-flight slot
-        stop = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ollama-{self._norm}")
-        pending: set = set()
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(pending) < workers + slots:
-                    req = next(source, _END)
-                    if req is _END:
-                        exhausted = True
-                    else:
-                        pending.add(pool.submit(self._execute, req, stop))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield self._record(fut.result())
-        finally:
-            stop.set()  # only matters when the caller stopped early or an error escapes
-            pool.shutdown(wait=True, cancel_futures=True)
+        # a worker sleeping in backoff does not hold an in-flight slot, so twice the slots
+        workers = 2 * self._models.slots_per_host
+        ready = [h for h in self._host_models() if h.ready]
+        for result in spread(ready, source, workers):
+            yield self._record(result)
 
     def _record(self, result: LLMResult) -> LLMResult:
         s = self.stats
@@ -233,67 +172,5 @@ class ModelSession:
         s.tokens_out += result.tokens_out
         s.latencies.append(result.latency_seconds)
         s.wall_seconds = time.monotonic() - (self._wall_start or time.monotonic())
+        self._sync_stats()
         return result
-
-    def _chat(self, messages: list[dict], fmt: str | dict | None) -> Any:
-        with self._models.slot(self.host):
-            try:
-                return self._client.chat(
-                    model=self.model,
-                    messages=messages,
-                    format=fmt,
-                    options=self.options,
-                    keep_alive=self.keep_alive,
-                    stream=False,
-                )
-            except ollama.ResponseError as exc:
-                raise self._not_found(exc) from None
-
-    def _execute(self, req: LLMRequest, stop: threading.Event) -> LLMResult:
-        started = time.monotonic()
-        tally = Tally()
-        messages = [dict(m) for m in req.messages]
-        tokens_in = tokens_out = 0
-        rounds = 1 + max(0, req.invalid_retries)
-
-        def result(output: str | None, error: str | None) -> LLMResult:
-            latency = time.monotonic() - started
-            return LLMResult(req.key, output, error, tally.attempts, latency, tokens_in, tokens_out)
-
-        reason = ""
-        output = ""
-        for _ in range(rounds):
-            try:
-                resp = self._models.call_with_retries(
-                    lambda msgs=messages: self._chat(msgs, req.format),
-                    tally=tally,
-                    stop=stop,
-                    max_attempts=1 if self._host_down else None,
-                )
-            except ModelNotFoundError:
-                raise
-            except Exception as exc:
-                if not is_transient(exc):
-                    return result(None, f"ollama error: {describe(exc)}")
-                self._host_down = is_connection_error(exc)
-                failed = result(None, f"transient errors after {tally.run_attempts} attempts: {describe(exc)}")
-                failed.unavailable = means_server_away(exc)
-                return failed
-            self._host_down = False
-            tokens_in += resp.prompt_eval_count or 0
-            tokens_out += resp.eval_count or 0
-            output = resp.message.content or ""
-            if req.check is None:
-                return result(output, None)
-            try:
-                reason = req.check(output)
-            except Exception as exc:
-                return result(None, f"output check raised {describe(exc)}")
-            if reason is None:
-                return result(output, None)
-            messages = [
-                *messages,
-                {"role": "assistant", "content": output},
-                {"role": "user", "content": REASK.format(reason=reason)},
-            ]
-        return result(None, f"invalid output after {rounds} attempts: {reason}")

@@ -10,6 +10,8 @@ from typing import Any, Protocol, TypeVar
 
 import ollama
 
+from turing_dagster.ollama.records import CallRecorder
+
 T = TypeVar("T")
 
 
@@ -17,6 +19,7 @@ class Hosts(Protocol):
     """What a ModelSession needs from the pool that made it (pool.HostPool)."""
 
     log: logging.Logger
+    recorder: CallRecorder
 
     @property
     def keep_alive(self) -> str: ...
@@ -24,9 +27,16 @@ class Hosts(Protocol):
     @property
     def slots_per_host(self) -> int: ...
 
-    def host_for(self, model: str) -> str: ...
+    @property
+    def residency(self) -> str: ...
+
+    def hosts_for(self, model: str) -> list[str]: ...
 
     def client(self, host: str) -> ollama.Client: ...
+
+    def control_client(self, host: str) -> ollama.Client: ...
+
+    def load_client(self, host: str) -> ollama.Client: ...
 
     def slot(self, host: str) -> contextlib.AbstractContextManager[None]: ...
 
@@ -66,7 +76,7 @@ class LLMResult:
 
 @dataclass
 class SessionStats:
-    loads: int = 0  # 0 or 1: did this session load the model
+    loads: int = 0  # loads this session made, summed over its hosts (0 or 1 per host)
     load_seconds: float = 0.0
     requests: int = 0
     failures: int = 0
@@ -76,6 +86,8 @@ class SessionStats:
     wall_seconds: float = 0.0  # first request -> last result (includes the load when run() did it)
     attempts: int = 0  # HTTP calls for requests, retries and re-asks included
     unloads: int = 0  # models this session unloaded (others before its load, itself in finish)
+    host_requests: dict[str, int] = field(default_factory=dict)  # results per host that produced them
+    host_loads: dict[str, int] = field(default_factory=dict)
 
     def to_metadata(self) -> dict[str, Any]:
         """Flat numbers for Dagster materialization metadata."""
@@ -96,4 +108,5 @@ class SessionStats:
             "latency_p95_seconds": pct(0.95),
             "wall_seconds": round(self.wall_seconds, 4),
             "unloads": self.unloads,
+            "hosts": len(self.host_requests) or len(self.host_loads),
         }

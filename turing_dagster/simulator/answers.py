@@ -1,7 +1,8 @@
 """Deterministic, plausible answers of the Ollama SIMULATOR (not a language model: canned logic).
 
 The answer depends only on the request's text (generate: system + prompt; chat: the system messages and
-the last user message, plus the user message before it when the last one is a retry complaint):
+the last user message, plus the user message before it when the last one brings no posting of its own:
+a retry complaint, or a later turn of a chat):
 
 - ``format`` "json" or a JSON schema -> valid JSON (an instance of the schema);
 - "PASS"/"FAIL" or "grade" in the instructions -> ``PASS: reason`` / ``FAIL: reason`` (~70 % PASS by hash);
@@ -60,7 +61,8 @@ def request_texts(endpoint: str, body: dict) -> tuple[str, str, bool, int]:
         users = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
         prompt = users[-1] if users else ""
         retry = bool(_COMPLAINT.search(prompt)) and len(messages) > 1
-        if retry and len(users) > 1 and word_count(split_prompt("", prompt).posting) < 5:
+        # a retry, or a later turn of a chat ("now check your list"), works on the earlier request's posting
+        if len(users) > 1 and (not retry or word_count(split_prompt("", prompt).posting) < 5):
             prompt = users[-2] + "\n\n" + prompt
         chars = sum(len(str(m.get("content") or "")) for m in messages)
         return system, prompt, retry, chars
@@ -228,6 +230,17 @@ def _schema_for(category: str, keys: list[str], lo: int, hi: int) -> dict[str, A
         else:
             props[key] = {"type": "string"}
     return {"type": "object", "properties": props, "required": list(props)}
+
+
+def canned_answer(answers: dict[str, str], endpoint: str, body: dict) -> str | None:
+    """The configured answer for a request whose text (every message, or system + prompt) contains its key."""
+    if not answers:
+        return None
+    if endpoint == "chat":
+        text = "\n".join(str(m.get("content") or "") for m in body.get("messages") or [] if isinstance(m, dict))
+    else:
+        text = f"{body.get('system') or ''}\n{body.get('prompt') or ''}"
+    return next((value for key, value in answers.items() if key in text), None)
 
 
 def bad_answer(answer: Answer) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import bad_answer, build_answer
+from .answers import bad_answer, build_answer, canned_answer
 from .config import BANNER, FOREVER, FaultConfig, model_details, model_digest, parse_keep_alive
 from .residency import QueueFull
 from .state import Simulator
@@ -131,6 +131,8 @@ class Api:
                                           "load_duration": int(lease.load_seconds * NS)})
             answer = build_answer(endpoint, body)
             text = bad_answer(answer) if fault.bad_answer and not answer.is_retry else answer.text
+            canned = canned_answer(self.sim.answers, endpoint, body)
+            text = text if canned is None else canned
             done_reason = "stop"
             limit = options.get("num_predict")
             if isinstance(limit, int) and 0 < limit < _tokens(len(text)):

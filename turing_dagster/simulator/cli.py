@@ -10,8 +10,6 @@ import sys
 import click
 
 from .config import BANNER, FaultConfig, ModelProfile, SimulatorConfig, parse_keep_alive
-from .server import SimulatorServer
-from .state import Simulator
 
 
 def build_config(models: str | None, load_seconds: float, request_seconds: float, token_seconds: float,
@@ -29,6 +27,10 @@ def build_config(models: str | None, load_seconds: float, request_seconds: float
 
 
 async def _serve(config: SimulatorConfig, host: str, port: int) -> None:
+    # the server (aiohttp) only when serving: `turing --help` should not pay for it
+    from .server import SimulatorServer
+    from .state import Simulator
+
     server = SimulatorServer(Simulator(config), host, port)
     try:
         await server.start()

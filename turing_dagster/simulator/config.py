@@ -128,6 +128,9 @@ class SimulatorConfig:
     max_queue: int = 512  # OLLAMA_MAX_QUEUE: requests waiting for a slot beyond this get 503
     default_keep_alive: str | float = "5m"  # OLLAMA_KEEP_ALIVE
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # canned answers (an extension, for tests that plant outputs): a request whose text contains the
+    # key answers the value verbatim, the first key in order that matches; format is then not enforced
+    answers: dict[str, str] = field(default_factory=dict)
 
     def catalog(self) -> dict[str, ModelProfile]:
         """Full model name -> resolved profile."""

@@ -127,6 +127,10 @@ class SimulatorHandle:
     def set_faults(self, faults: FaultConfig) -> None:
         self._call(lambda: self._sim.set_faults(faults))
 
+    def set_answers(self, answers: dict[str, str]) -> None:
+        """Canned answers from now on (see SimulatorConfig.answers); {} goes back to simulated ones."""
+        self._call(lambda: setattr(self._sim, "answers", dict(answers)))
+
     def reset(self) -> None:
         """Clear timeline, request log and residency; re-seed faults; listen again after a simulated crash."""
         self._call(self._server.reset)

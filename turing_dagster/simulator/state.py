@@ -41,6 +41,7 @@ class Simulator:
         self.dead = False
         self.on_die: Callable[[], None] = lambda: None
         self.set_faults(config.faults)
+        self.answers = dict(config.answers)
 
     def start_clock(self) -> None:
         self._t0 = asyncio.get_running_loop().time()

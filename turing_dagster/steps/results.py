@@ -80,13 +80,16 @@ class CheckpointRecorder:
             chunk.posting_updates.append((ps.posting_id, conv.save_to, output))
         self.stats.record(ps.wave_key, "completed", ps.posting_id, output, target)
 
-    def failed(self, ps: PostingState, reason: str, chunk: Chunk, retryable: bool = False, **extra: Any) -> None:
-        """`retryable`: the server was away, so the next run retries without --retry-failed."""
+    def failed(
+        self, ps: PostingState, reason: str, chunk: Chunk, retryable: bool = False,
+        snapshot: dict[str, Any] | None = None, **extra: Any,
+    ) -> None:
+        """`retryable`: the server was away, so the next run retries without --retry-failed;
+        `snapshot`: more to keep in the checkpoint's state_snapshot (say, the turns a chat got through)."""
         conv = self.step.conversation
         # next is this step itself: still owed, so the debugging query shows the posting waiting here
+        kept = {**(snapshot or {}), "retryable": retryable}
         chunk.checkpoints.append(
-            step_checkpoint(
-                self.step, ps, "failed", conv.conversation_id, error=reason, snapshot={"retryable": retryable}, **extra
-            )
+            step_checkpoint(self.step, ps, "failed", conv.conversation_id, error=reason, snapshot=kept, **extra)
         )
         self.stats.record(ps.wave_key, "failed", ps.posting_id, reason, None)

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from turing_dagster.workflows.spec import Conversation
+from turing_dagster.workflows.spec import Conversation, Turn
 
 _MAX_SHOWN = 120
 
@@ -32,8 +32,9 @@ def _schema_problem(document: Any, schema: dict[str, Any], what: str) -> str | N
     return f"output does not match {what} at {where}: {message}"
 
 
-def check_output(conversation: Conversation, text: str) -> str | None:
-    """None when `text` satisfies `format` and `validate`; otherwise a one-line reason."""
+def check_output(conversation: Conversation | Turn, text: str) -> str | None:
+    """None when `text` satisfies `format` and `validate` (of a conversation, or of one of its turns);
+    otherwise a one-line reason."""
     fmt = conversation.format
     if fmt is not None:
         document, problem = _parse(text)

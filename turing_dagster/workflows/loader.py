@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from turing_dagster import settings
-from turing_dagster.workflows.rules import check_conversations
+from turing_dagster.workflows.qa_spec import QASpec
+from turing_dagster.workflows.rules import check_conversations, lookalike_warnings
 from turing_dagster.workflows.spec import (
     BranchCondition,
     BranchRule,
@@ -25,6 +26,7 @@ from turing_dagster.workflows.spec import (
     Defaults,
     FieldValueError,
     JsonCondition,
+    Turn,
     ValidateSpec,
     WaveSettings,
     Workflow,
@@ -33,6 +35,7 @@ from turing_dagster.workflows.spec import (
 YAML_SUFFIXES = (".yaml", ".yml")
 _MODELS: tuple[type[BaseModel], ...] = (
     Workflow, Conversation, BranchRule, BranchCondition, JsonCondition, ValidateSpec, Defaults, WaveSettings,
+    Turn, QASpec,
 )
 _BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
 _KNOWN_KEYS = sorted({f.alias or n for m in _MODELS for n, f in m.model_fields.items()} - {"source_file"})
@@ -278,3 +281,8 @@ def load_workflows(directory: str | Path | None = None) -> list[Workflow]:
     if errors or more:
         raise WorkflowValidationError(errors + more)
     return workflows
+
+
+def workflow_warnings(workflow: Workflow) -> list[WorkflowError]:
+    """Problems that do not stop a workflow from running but are probably mistakes (`turing validate` shows them)."""
+    return [WorkflowError(workflow.source_file, c, f, m) for c, f, m in lookalike_warnings(workflow)]

@@ -1,4 +1,6 @@
-"""Prompt placeholders: `{posting.FIELD}`, `{conversation_name}` and `|` fallback chains.
+"""Prompt placeholders: `{posting.FIELD}`, `{conversation_name}`, `{turnN}` and `|` fallback chains.
+
+In a turn of `instructions:`, `{turnN}` is the answer to turn N (1-based) of the same chat.
 
 Only `{identifier}`, `{identifier.identifier}` and `|`-chains of those are placeholders.
 Any other brace text (JSON examples such as `{"grade": "PASS"}`, `{ x }`, `{1}`, a lone
@@ -18,6 +20,9 @@ POSTING_PREFIX = "posting."
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _ALT = rf"{_IDENT}(?:\.{_IDENT})?"
 PLACEHOLDER_RE = re.compile(rf"\{{({_ALT}(?:\|{_ALT})*)\}}")
+TURN_RE = re.compile(r"^turn([1-9][0-9]*)$")
+# brace text made of placeholder characters only (no quotes, colons or commas as in JSON examples)
+_LOOKALIKE_RE = re.compile(r"\{([A-Za-z0-9_.|\s]*[A-Za-z_][A-Za-z0-9_.|\s]*)\}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,24 @@ class Placeholder:
     def conversation_names(self) -> list[str]:
         """Alternatives that refer to conversation outputs (not `posting.*`)."""
         return [a for a in self.alternatives if not a.startswith(POSTING_PREFIX)]
+
+
+def turn_number(alternative: str) -> int | None:
+    """N for `turnN`, else None."""
+    match = TURN_RE.match(alternative)
+    return int(match.group(1)) if match else None
+
+
+def find_lookalikes(template: str | None) -> list[str]:
+    """Brace text that looks like a placeholder but is not one (`{name|}`, `{ name }`, `{posting.}`):
+    it would reach the model literally."""
+    if not template:
+        return []
+    return [
+        m.group(0)
+        for m in _LOOKALIKE_RE.finditer(template)
+        if not PLACEHOLDER_RE.fullmatch(m.group(0)) and "\n" not in m.group(1)
+    ]
 
 
 class UnresolvedPlaceholder(Exception):

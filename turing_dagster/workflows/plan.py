@@ -84,3 +84,25 @@ class WorkflowPlan:
     def next_model(self, step: PlannedStep) -> str | None:
         """The model of the first LLM step after this one, None when no LLM step follows."""
         return next((s.model for s in self.steps[step.index + 1 :] if s.model), None)
+
+
+def _model_key(model: str) -> str:
+    # Ollama's spelling for comparison ("Gemma2" == "gemma2:latest"); ollama/ is a layer above this one
+    model = model.strip().lower()
+    return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
+
+
+def resident_first(steps: list[PlannedStep], resident: set[str] | list[str]) -> list[PlannedStep]:
+    """The steps with, inside each execution order, those whose model a host holds right now moved
+    ahead of those that need a load (Python steps stay first; each group keeps the plan's order).
+
+    `resident`: model names as `/api/ps` gives them (`HostPool.resident_models()`).
+    """
+    held = {_model_key(m) for m in resident}
+
+    def rank(step: PlannedStep) -> tuple[int, int]:
+        if step.model is None:
+            return (step.conversation.execution_order, 0)
+        return (step.conversation.execution_order, 1 if _model_key(step.model) in held else 2)
+
+    return sorted(steps, key=rank)  # stable: the plan's order within each rank

@@ -6,7 +6,7 @@ They need sibling names, the whole conversation graph, or paths through it. Find
 
 from __future__ import annotations
 
-from turing_dagster.workflows.placeholders import POSTING_PREFIX, find_placeholders
+from turing_dagster.workflows.placeholders import POSTING_PREFIX, find_lookalikes, find_placeholders, turn_number
 from turing_dagster.workflows.spec import END, Conversation, Defaults, WaveSettings, Workflow
 
 # Columns of `postings` that a conversation may write its output into (`save_to`); the store makes them.
@@ -33,8 +33,18 @@ def check_conversations(parsed: list[tuple[str, Conversation]], known: set[str],
 def _conversation_rules(conv: Conversation, known: set[str]) -> list[tuple[str, str]]:
     """Rules that need one conversation plus the names of its siblings: (field, message) pairs."""
     found: list[tuple[str, str]] = []
-    if not conv.is_python and not conv.prompt:
-        found.append(("prompt", f"required for an LLM conversation (actor {conv.actor!r})"))
+    if conv.prompt is not None and conv.instructions is not None:
+        found.append(("instructions", "give either `prompt` or `instructions`, not both"))
+    elif conv.is_python and conv.instructions is not None:
+        found.append(("instructions", f"a python actor ({conv.actor!r}) takes no instructions"))
+    elif not conv.is_python and not conv.prompt and not conv.instructions:
+        found.append(("prompt", f"required for an LLM conversation (actor {conv.actor!r}), or `instructions`"))
+    if conv.instructions is not None:
+        if not conv.instructions:
+            found.append(("instructions", "must list at least one turn"))
+        for field in ("format", "validate"):
+            if getattr(conv, "checks" if field == "validate" else field) is not None:
+                found.append((field, f"with `instructions`, give `{field}` on the turns it applies to"))
     if conv.save_to is not None and conv.save_to not in SAVE_TO_COLUMNS:
         columns = ", ".join(SAVE_TO_COLUMNS)
         found.append(("save_to", f"unknown postings column {conv.save_to!r} (expected one of: {columns})"))
@@ -50,9 +60,16 @@ def _conversation_rules(conv: Conversation, known: set[str]) -> list[tuple[str, 
         if rule.goto != END and rule.goto not in known:
             expected = ", ".join(sorted(known))
             found.append((f"next[{i}].goto", f"unknown conversation {rule.goto!r} (expected END or: {expected})"))
-    for field in ("system", "prompt"):
-        for ph in find_placeholders(getattr(conv, field)):
+    for field, text, turn in conv.templates():
+        for ph in find_placeholders(text):
             for alt in ph.alternatives:
+                number = turn_number(alt) if turn is not None else None
+                if number is not None:
+                    if number >= turn:
+                        before = f"turns 1-{turn - 1}" if turn > 2 else "turn1" if turn == 2 else "no turn"
+                        found.append((field, (f"placeholder {ph.text} names turn {number}, but only earlier turns "
+                                              f"of this chat can be named here ({before})")))
+                    continue
                 if not alt.startswith(POSTING_PREFIX) and ("." in alt or alt not in known):
                     found.append((field, (f"unknown placeholder {ph.text}: {alt!r} is neither posting.FIELD "
                                          "nor a conversation of this workflow")))
@@ -126,10 +143,12 @@ def _path_rules(convs: list[Conversation], entry: Conversation) -> list[tuple[st
     names = {c.name for c in convs}
     found: list[tuple[str | None, str, str]] = []
     for conv in wf.ordered:
-        for field in ("system", "prompt"):
-            for ph in find_placeholders(getattr(conv, field)):
+        for field, text, turn in conv.templates():
+            for ph in find_placeholders(text):
                 if len(ph.conversation_names) < len(ph.alternatives) or not names.issuperset(ph.alternatives):
                     continue  # a posting.* alternative always exists; unknown names are reported already
+                if turn is not None and any(turn_number(a) is not None for a in ph.alternatives):
+                    continue  # an earlier turn of this chat always exists
                 path = _path_avoiding(wf, entry.name, conv.name, set(ph.alternatives))
                 if path is not None:
                     route = " -> ".join(path)
@@ -137,3 +156,15 @@ def _path_rules(convs: list[Conversation], entry: Conversation) -> list[tuple[st
                     found.append((conv.name, field, (f"placeholder {ph.text} is not produced on every path to this "
                                   f"conversation: {route} does not run {needed} before it (add a | fallback?)")))
     return list(dict.fromkeys(found))
+
+
+def lookalike_warnings(workflow: Workflow) -> list[Finding]:
+    """Brace text in prompts that looks like a placeholder but is not one: it reaches the model literally."""
+    found: list[Finding] = []
+    for conv in workflow.conversations:
+        for field, text, _ in conv.templates():
+            for literal in find_lookalikes(text):
+                found.append((conv.name, field, (f"{literal} looks like a placeholder but is not one, so it is "
+                              "sent to the model literally (placeholders are {posting.FIELD}, {conversation} "
+                              "and {a|b}, without spaces)")))
+    return found

@@ -13,8 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
-from turing_dagster.workflows.fields import check_regex, check_schema, parse_json_path
-from turing_dagster.workflows.placeholders import find_placeholders
+from turing_dagster.workflows.actor_source import actor_source_digest
+from turing_dagster.workflows.fields import check_regex, parse_json_path
+from turing_dagster.workflows.placeholders import find_placeholders, turn_number
+from turing_dagster.workflows.qa_spec import QASpec
+from turing_dagster.workflows.turns import Turn, ValidateSpec, format_value
 
 END = "END"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -81,21 +84,6 @@ class BranchRule(_Model):
     goto: str
 
 
-class ValidateSpec(_Model):
-    regex: str | None = None
-    json_schema: dict[str, Any] | None = None
-
-    @field_validator("regex")
-    @classmethod
-    def _regex_compiles(cls, value: str | None) -> str | None:
-        return check_regex(value)
-
-    @field_validator("json_schema", mode="before")
-    @classmethod
-    def _schema_valid(cls, value: Any) -> Any:
-        return check_schema(value)
-
-
 class Defaults(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
     retries: StrictInt = Field(2, ge=0)
@@ -122,6 +110,7 @@ class Conversation(_Model):
     actor: str
     system: str | None = None
     prompt: str | None = None
+    instructions: list[Turn] | None = None  # instead of `prompt`: the turns of one chat
     format: Literal["json"] | dict[str, Any] | None = None
     # `validate` would shadow BaseModel.validate; dump with by_alias=True to get the YAML key back.
     checks: ValidateSpec | None = Field(None, alias="validate")
@@ -129,6 +118,7 @@ class Conversation(_Model):
     next: list[BranchRule] | None = None
     options: dict[str, Any] | None = None
     retries: StrictInt | None = Field(None, ge=0)
+    qa: QASpec | None = None  # what `turing qa` and the asset checks measure beyond format and validate
 
     @field_validator("actor")
     @classmethod
@@ -146,12 +136,21 @@ class Conversation(_Model):
     @field_validator("format", mode="before")
     @classmethod
     def _format_wellformed(cls, value: Any) -> Any:
-        # Checked before the union so that a bad value gives one clear message instead of one per member.
-        if value is None or value == "json":
-            return value
-        if isinstance(value, dict):
-            return check_schema(value)
-        raise ValueError(f"must be 'json' or a JSON schema (a mapping), got {value!r}")
+        return format_value(value)
+
+    @property
+    def turns(self) -> list[Turn]:
+        """What is asked, in order: the `instructions`, or the one `prompt` with `format` and `validate`."""
+        if self.instructions:
+            return self.instructions
+        return [Turn.model_construct(prompt=self.prompt or "", format=self.format, checks=self.checks)]
+
+    def templates(self) -> list[tuple[str, str | None, int | None]]:
+        """(field, text, turn number or None) of every text that may hold placeholders."""
+        found: list[tuple[str, str | None, int | None]] = [("system", self.system, None), ("prompt", self.prompt, None)]
+        for i, turn in enumerate(self.instructions or []):
+            found.append((f"instructions[{i}].prompt", turn.prompt, i + 1))
+        return found
 
     @property
     def is_python(self) -> bool:
@@ -237,9 +236,10 @@ class Workflow(_Model):
         conv = self.conversation(name)
         return {
             alt
-            for text in (conv.system, conv.prompt)
+            for _, text, turn in conv.templates()
             for ph in find_placeholders(text)
             for alt in ph.conversation_names
+            if turn is None or turn_number(alt) is None
         }
 
     def upstream(self, name: str) -> set[str]:
@@ -279,5 +279,10 @@ class Workflow(_Model):
             "save_to": conv.save_to,
             "retries": self.retries_for(name),
         }
+        if conv.instructions:  # absent otherwise, so single-prompt versions stay what they were
+            material["instructions"] = [t.model_dump(mode="json", by_alias=True) for t in conv.instructions]
+        if conv.python_target:
+            # editing the actor's code reruns its step (and, through the plan, those after it)
+            material["actor_source"] = actor_source_digest(conv.python_target[0])
         blob = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]

@@ -28,7 +28,8 @@ def test_every_conversation_is_a_wave_partitioned_asset_in_plan_order(workflows_
     # same execution order: skills follows score in the plan, reads clean, is routed from pick
     assert {k.path[-1] for k in skills.parent_keys} == {"06_score", "05_pick", "01_clean"}
     assert defs.resolve_job_def("branchy").executor_def.name == "in_process"
-    assert defs.resolve_sensor_def("branchy_new_postings") is not None
+    sensor = defs.resolve_sensor_def("branchy_new_postings")
+    assert sensor.job_name == "branchy" and sensor.minimum_interval_seconds == 30
 
 
 def test_editing_a_prompt_changes_only_that_code_version(workflows_dir, tmp_path, monkeypatch):

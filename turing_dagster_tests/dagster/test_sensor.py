@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from turing_dagster.dagster_defs.resources import TuringStore
 from turing_dagster.definitions import build_definitions
-from turing_dagster.store.engine import dispose_all, get_engine
+from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import upsert_postings
 from turing_dagster.store.schema import postings
@@ -54,7 +54,6 @@ def test_sensor_waits_for_min_size_then_admits_waves_and_requests_runs(batched_w
     instance.add_dynamic_partitions("branchy_waves", ["w000001", "w000002"])
     again = _tick(instance, url)
     assert isinstance(again, dg.SkipReason) and "no pending" in again.skip_message
-    dispose_all()
 
 
 def test_sensor_admits_a_lone_posting_after_max_wait(batched_workflows, instance, tmp_path):
@@ -68,13 +67,11 @@ def test_sensor_admits_a_lone_posting_after_max_wait(batched_workflows, instance
         conn.execute(sa.update(postings).values(created_at=past))
     result = _tick(instance, url)
     assert [r.partition_key for r in result.run_requests] == ["w000001"]
-    dispose_all()
 
 
 def test_sensor_skips_with_a_hint_before_turing_init(batched_workflows, instance, tmp_path):
     skip = _tick(instance, f"sqlite:///{tmp_path / 'empty.db'}")
     assert isinstance(skip, dg.SkipReason) and "turing init" in skip.skip_message
-    dispose_all()
 
 
 def test_a_reset_store_with_the_same_dagster_home_still_gets_its_runs(batched_workflows, instance, tmp_path):
@@ -90,4 +87,3 @@ def test_a_reset_store_with_the_same_dagster_home_still_gets_its_runs(batched_wo
     assert isinstance(again, dg.SensorResult) and [r.partition_key for r in again.run_requests] == ["w000001"]
     assert again.run_requests[0].run_key != result.run_requests[0].run_key  # not deduplicated away
     assert again.dynamic_partitions_requests == []  # the partition exists already
-    dispose_all()

@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 from turing_dagster_tests.conftest import DAGSTER_PG_URL, require_postgres
-
-WORKFLOWS = Path(__file__).resolve().parents[1] / "dagster" / "workflows"
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +25,6 @@ def sim(simulator, monkeypatch):
     simulator.reset()
     monkeypatch.setenv("OLLAMA_HOST", simulator.url)
     return simulator
-
-
-@pytest.fixture
-def workflows_dir(monkeypatch) -> Path:
-    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(WORKFLOWS))
-    return WORKFLOWS
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from turing_dagster.dagster_defs.runner import run_workflow
 from turing_dagster.definitions import build_definitions
+from turing_dagster.ollama.calls import normalize_model
 from turing_dagster.store.postings import upsert_postings
 from turing_dagster.store.schema import posting_state_checkpoints as psc
 from turing_dagster.workflows.loader import load_workflows
@@ -79,16 +80,17 @@ def llm_calls(sim) -> Counter:
     return calls
 
 
-def minimal_loads(plan: WorkflowPlan, engine, since_checkpoint: int = 0) -> int:
-    """Loads the plan needs: one per maximal run of consecutive LLM steps on one model that did work."""
+def minimal_loads(plan: WorkflowPlan, engine, since_checkpoint: int = 0, resident: str | None = None) -> int:
+    """Loads the plan needs: one per maximal run of consecutive LLM steps on one model that did work
+    (none for the first run of them when its model is `resident` already: shared residency keeps it)."""
     worked = {r.conversation_id for r in rows(engine, plan.workflow.workflow_id)
               if r.checkpoint_id > since_checkpoint and r.status != "skipped" and (r.attempts or 0) > 0}
-    loads, current = 0, None
+    loads, current = 0, (normalize_model(resident) if resident else None)
     for step in plan.steps:
         if step.model and step.conversation.conversation_id in worked:
-            if step.model != current:
+            if normalize_model(step.model) != current:
                 loads += 1
-            current = step.model
+            current = normalize_model(step.model)
     return loads
 
 

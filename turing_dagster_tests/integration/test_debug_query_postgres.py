@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from turing_dagster.store.checkpoints import Checkpoint, write_chunk
-from turing_dagster.store.engine import dispose_all, get_engine
+from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import upsert_postings
 from turing_dagster.store.schema import conversations, workflow_conversations, workflows
@@ -71,4 +71,3 @@ def test_old_debugging_query_counts_postings_by_where_they_wait(pg_url):
         ("gemma2_grade", 4, 3),
         (None, None, 1),
     ]
-    dispose_all()

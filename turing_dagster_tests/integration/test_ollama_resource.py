@@ -64,7 +64,7 @@ def chat_bodies(sim) -> list[dict]:
 
 def test_one_load_per_session_kept_for_the_same_model_unloaded_for_another(simulator):
     sim = simulator(load=0.2)
-    models = manager(sim.url)
+    models = manager(sim.url, residency="exclusive")
 
     s = models.session(A, OPTIONS)
     results = list(s.run(asks(20, format="json")))
@@ -77,7 +77,7 @@ def test_one_load_per_session_kept_for_the_same_model_unloaded_for_another(simul
     assert models.resident_models() == [A]
     bodies = chat_bodies(sim)
     assert len(bodies) == 20
-    assert all(b["options"] == OPTIONS and b["keep_alive"] == "30m" and b["format"] == "json" for b in bodies)
+    assert all(b["options"] == OPTIONS and b["keep_alive"] == "5m" and b["format"] == "json" for b in bodies)
 
     s2 = models.session(A, OPTIONS)  # the next step on the same model loads nothing
     assert s2.load() == 0.0
@@ -91,7 +91,7 @@ def test_one_load_per_session_kept_for_the_same_model_unloaded_for_another(simul
 
 def test_a_session_unloads_the_other_resident_model_before_loading_its_own(simulator):
     sim = simulator(max_loaded=2)  # the server would keep both: the session must unload A itself
-    models = manager(sim.url)
+    models = manager(sim.url, residency="exclusive")
     s = models.session(A)
     list(s.run(asks(3)))
     s.finish(next_model=A)
@@ -253,9 +253,12 @@ def test_release_at_run_end_makes_one_short_try_on_a_hung_server(monkeypatch):
     hung.bind(("127.0.0.1", 0))
     hung.listen(50)  # accepts connections, never answers
     try:
-        models = OllamaModels(host=f"http://127.0.0.1:{hung.getsockname()[1]}", request_timeout_seconds=30)
+        models = OllamaModels(
+            host=f"http://127.0.0.1:{hung.getsockname()[1]}", request_timeout_seconds=30, residency="exclusive"
+        )
         session = models.session("gemma3:4b")
-        session.stats.loads, session._loaded = 1, True  # as after a step that loaded, then the server hung
+        [held] = session._host_models()
+        held.loads, held.ready = 1, True  # as after a step that loaded, then the server hung
         started = time.monotonic()
         models.release()
         # one try at the release timeout, not max_attempts x the 30 s request timeout

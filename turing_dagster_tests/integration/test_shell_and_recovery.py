@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from turing_dagster.ollama.calls import normalize_model
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 from turing_dagster.store.schema import posting_state_checkpoints as psc
 from turing_dagster.store.waves import admit, wave_members
@@ -48,13 +49,20 @@ def test_dagster_job_execute_runs_one_wave_then_a_range(engine, instance, sim, d
     done = execute({"dagster/partition": "w000001"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert {r.posting_id for r in rows(engine)} == set(members["w000001"])
+    sim.reset()  # the simulator's timeline from here on is the range run's
     done = execute({"dagster/asset_partition_range_start": "w000002", "dagster/asset_partition_range_end": "w000003"})
     assert done.returncode == 0, done.stderr[-2000:]
+    plan = WorkflowPlan(workflow())
     everyone = [pid for key in waves for pid in members[key]]
-    assert_routed_by_rules(WorkflowPlan(workflow()), engine, everyone)
-    # one run for the range: each model loaded once per step for both waves
+    assert_routed_by_rules(plan, engine, everyone)
+    # one run for the range: each model loaded at most once per run of consecutive steps using it,
+    # for both waves together (a run per wave would load every block twice)
     runs = instance.get_runs()
     assert len(runs) == 2 and all(r.is_success for r in runs)
+    models = [s.model for s in plan.steps if s.model]
+    blocks = Counter(normalize_model(m) for i, m in enumerate(models) if i == 0 or models[i - 1] != m)
+    loads = sim.timeline()["counts"]["loads"]
+    assert loads and all(n <= blocks[model] for model, n in loads.items()), (loads, blocks)
 
 
 def test_turing_run_killed_mid_step_resumes_and_repeats_at_most_one_chunk(engine, instance, db_url):

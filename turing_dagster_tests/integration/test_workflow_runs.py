@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import ollama
 import pytest
 
 from turing_dagster.steps.progress import progress
@@ -57,11 +58,13 @@ def test_model_loads_are_the_plan_minimum_single_and_multi_wave(engine, instance
     assert _loads(sim) == minimal_loads(plan, engine) == 5
     for event in sim.timeline()["events"]:
         assert event["type"] != "load" or event.get("model")
-    # a second, single-wave run on new postings: again the minimum, counted from this run only
+    # a second, single-wave run on new postings: again the minimum, counted from this run only; the
+    # one-model server still holds the last model of the first run (shared residency left it)
+    [resident] = [m.model for m in ollama.Client(host=sim.url).ps().models]
     before_loads, last = _loads(sim), max(r.checkpoint_id for r in rows(engine))
     make_postings(engine, 12, prefix="q")
     assert run(engine, instance).ranges == [("w000004", "w000004")]
-    assert _loads(sim) - before_loads == minimal_loads(plan, engine, since_checkpoint=last)
+    assert _loads(sim) - before_loads == minimal_loads(plan, engine, since_checkpoint=last, resident=resident)
 
 
 def test_no_prompt_carries_an_unresolved_placeholder(engine, instance, sim):
@@ -170,11 +173,21 @@ def test_a_server_that_dies_fails_the_run_and_a_plain_rerun_finishes(engine, ins
     assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
 
 
-def test_no_model_stays_loaded_after_a_run(engine, instance, sim):
-    import ollama
-
+def test_exclusive_residency_leaves_no_model_loaded_after_a_run(engine, instance, sim, monkeypatch):
+    monkeypatch.setenv("TURING_OLLAMA_RESIDENCY", "exclusive")
     make_postings(engine, 9)
     assert run(engine, instance).ok
     assert ollama.Client(host=sim.url).ps().models == []
     counts = sim.timeline()["counts"]
     assert sum(counts["unloads"].values()) == sum(counts["loads"].values())
+
+
+def test_shared_residency_leaves_the_last_model_to_its_keep_alive(engine, instance, sim):
+    make_postings(engine, 9)
+    assert run(engine, instance).ok
+    resident = ollama.Client(host=sim.url).ps().models
+    assert len(resident) == 1  # the simulator holds one model: the run's last
+    counts = sim.timeline()["counts"]
+    # every unload was the server's own eviction to make room, none an explicit keep_alive=0
+    assert sum(counts["unloads"].values()) == sum(counts["loads"].values()) - 1
+    assert not [b for b in sim.requests() if b.get("keep_alive") in (0, "0")]

@@ -64,3 +64,24 @@ def test_contiguous_ranges_follow_the_instance_order_and_skip_unknown_waves():
     ]
     assert contiguous_ranges(["w000003", "w000009"], ordered) == [("w000003", "w000003")]
     assert contiguous_ranges([], ordered) == []
+
+
+def _versions(options_of: dict[str, dict]) -> dict[str, str]:
+    convs = [("a", 1, "gemma3:4b"), ("b", 2, "gemma2"), ("c", 3, "qwen2.5")]
+    plan = _plan(*convs)
+    data = plan.workflow.model_dump(by_alias=True)
+    for conv in data["conversations"]:
+        conv["options"] = options_of.get(conv["name"])
+    wf, errors = parse_workflow(data)
+    assert not errors, errors
+    return {s.conversation.name: s.version for s in WorkflowPlan(wf).steps}
+
+
+def test_step_versions_are_cumulative_in_plan_order():
+    base = _versions({})
+    edited_a = _versions({"a": {"temperature": 0.5}})
+    edited_c = _versions({"c": {"temperature": 0.5}})
+    # editing a reruns a and everything after it: their checkpoints were computed from a's old output
+    assert {n for n in base if edited_a[n] != base[n]} == {"a", "b", "c"}
+    # editing c leaves the steps before it current
+    assert {n for n in base if edited_c[n] != base[n]} == {"c"}

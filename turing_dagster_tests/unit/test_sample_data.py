@@ -35,7 +35,7 @@ def _count_words(text: str, words: str) -> int:
 
 
 def test_enough_postings_with_unique_text_ids(postings):
-    assert len(postings) >= 220
+    assert len(postings) == 250
     ids = [p["posting_id"] for p in postings]
     assert all(isinstance(i, str) and i for i in ids)
     assert len(set(ids)) == len(ids)
@@ -113,9 +113,9 @@ def test_emoji_and_unicode_are_present(postings):
 
 
 def test_missing_titles_and_disabled_postings_are_present(postings):
-    assert sum("job_title" not in p for p in postings) >= 2
-    assert sum("job_title" in p and p["job_title"] is None for p in postings) >= 2
-    assert sum(p.get("enabled") is False for p in postings) >= 3
+    assert sum("job_title" not in p for p in postings) == 2
+    assert sum("job_title" in p and p["job_title"] is None for p in postings) == 2
+    assert sum(p.get("enabled") is False for p in postings) == 4
     assert all(p.get("enabled", True) in (True, False) for p in postings)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,23 +10,20 @@ import sqlalchemy as sa
 from turing_dagster.cli import main
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.schema import conversations, postings, workflow_conversations, workflows
-
-WORKFLOWS = Path(__file__).resolve().parents[2] / "dagster" / "workflows"
+from turing_dagster_tests.conftest import WORKFLOWS
 
 
 @pytest.fixture
-def env(db_url, monkeypatch, tmp_path):
+def env(db_url, monkeypatch, tmp_path, workflows_dir):
     monkeypatch.setenv("TURING_DATABASE_URL", db_url)
-    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(WORKFLOWS))
     yield db_url
     dispose_all()
 
 
 def turing(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["turing", *args])
     code = 0
     try:
-        main()
+        main(list(args))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()

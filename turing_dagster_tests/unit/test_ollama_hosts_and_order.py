@@ -1,0 +1,76 @@
+"""Host settings (TURING_OLLAMA_HOSTS, OLLAMA_HOST) and the resident-first order within an execution order."""
+
+from __future__ import annotations
+
+import pytest
+
+from turing_dagster import settings
+from turing_dagster.settings import HostConfigError, ollama_host_problem, ollama_hosts
+from turing_dagster.workflows.plan import resident_first
+from turing_dagster_tests.unit.test_planning import _plan
+
+
+@pytest.fixture
+def env(monkeypatch):
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    monkeypatch.delenv("TURING_OLLAMA_HOSTS", raising=False)
+    return monkeypatch
+
+
+def test_hosts_come_from_config_then_turing_ollama_hosts_then_ollama_host(env):
+    assert ollama_hosts() == [settings.DEFAULT_OLLAMA_HOST]
+    env.setenv("OLLAMA_HOST", "gpu0:11500")
+    assert ollama_hosts() == ["http://gpu0:11500"]
+    env.setenv("TURING_OLLAMA_HOSTS", " http://gpu1:11434/ , gpu2 ,gpu1:11434")
+    assert ollama_hosts() == ["http://gpu1:11434", "http://gpu2:11434"]  # normalised, no duplicates
+    assert ollama_hosts("https://a.example:443,b") == ["https://a.example:443", "http://b:11434"]
+    assert ollama_hosts(["127.0.0.1:1", "[::1]:2"]) == ["http://127.0.0.1:1", "http://[::1]:2"]
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [("http://ok:1,ftp://bad:2", "'ftp://bad:2'"), ("a:99999", "'a:99999'"), ("a:port", "'a:port'"),
+     ("a,,b", "an empty entry"), ("has space:1", "'has space:1'"),
+     ("http://me:S3cret@gpu:1", "'http://***@gpu:1'")],
+)
+def test_a_malformed_entry_is_one_line_naming_it(env, value, named):
+    env.setenv("TURING_OLLAMA_HOSTS", value)
+    with pytest.raises(HostConfigError) as err:
+        ollama_hosts()
+    text = str(err.value)
+    assert text.startswith("TURING_OLLAMA_HOSTS: ") and named in text and "\n" not in text
+    assert "S3cret" not in text
+
+
+def test_ollama_host_is_one_host_and_a_list_there_is_named(env):
+    assert ollama_host_problem() is None
+    env.setenv("OLLAMA_HOST", "http://127.0.0.1:11434,http://127.0.0.1:11435")
+    problem = ollama_host_problem()
+    assert "OLLAMA_HOST holds one host" in problem and "TURING_OLLAMA_HOSTS" in problem
+    with pytest.raises(HostConfigError):
+        ollama_hosts()  # no TURING_OLLAMA_HOSTS: the list in OLLAMA_HOST is not guessed at
+    env.setenv("TURING_OLLAMA_HOSTS", "127.0.0.1:11434,127.0.0.1:11435")
+    assert len(ollama_hosts()) == 2
+    env.setenv("OLLAMA_HOST", "not a host")
+    assert ollama_host_problem().startswith("OLLAMA_HOST: 'not a host'")
+
+
+def test_residency_setting(env):
+    assert settings.ollama_residency() == "shared"
+    env.setenv("TURING_OLLAMA_RESIDENCY", "Exclusive")
+    assert settings.ollama_residency() == "exclusive"
+    env.setenv("TURING_OLLAMA_RESIDENCY", "sometimes")
+    with pytest.raises(HostConfigError, match="TURING_OLLAMA_RESIDENCY"):
+        settings.ollama_residency()
+
+
+def test_resident_models_go_first_within_their_execution_order_only():
+    plan = _plan(("e", 1, "gemma3:4b"), ("py", 2, "python:m.x:f"), ("a", 2, "gemma3:4b"), ("b", 2, "gemma2"),
+                 ("c", 2, "qwen2.5"), ("d", 3, "gemma3:4b"))
+    plain = [s.conversation.name for s in plan.steps]
+    assert plain[:2] == ["e", "py"] and plain[-1] == "d"
+    assert [s.conversation.name for s in resident_first(plan.steps, set())] == plain
+    names = [s.conversation.name for s in resident_first(plan.steps, {"qwen2.5:latest", "gemma2:latest"})]
+    assert names[:2] == ["e", "py"] and names[-1] == "d"  # Python steps first; order 3 after order 2
+    assert names[2:5] == [n for n in plain[2:5] if n in ("b", "c")] + ["a"]
+    assert [s.conversation.name for s in resident_first(plan.steps, ["Gemma3:4B"])][2] == "a"
