@@ -166,7 +166,7 @@ def secrets_in_urls(ctx: Ctx) -> Row:
     leaked = [str(p) for p in env.home.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     if leaked:
         problems.append(f"password in {leaked[0]}")
-    message = problems[0] if problems else messages[-1]
+    message = problems[0] if problems else messages[0]  # the unparseable URL: its password shown as ***
     return _row(env, "secrets in database URLs", not problems, message[:150], run=False)
 
 
