@@ -182,7 +182,7 @@ def table(rows: list[Row]) -> str:
     head = ("scenario", "db", "postings", "lost", "duplicated", "calls repeated", "outcome", "the user's message")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        message = r.message.replace("|", "\\|")
+        message = r.message.replace("|", "\\|").replace("`", "'")  # the cell is a code span
         cells = (r.scenario, r.db, r.postings, r.lost, r.duplicated, r.repeated, r.outcome, f"`{message}`")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
