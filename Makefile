@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test bench lint ui install clean
+.PHONY: demo test bench reliability lint ui install clean
 
 $(BIN)/turing: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,15 @@ bench: install
 	$(BIN)/python bench/hosts.py --out bench/results/hosts.json
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
+## operator scenarios against real processes (kills, faults, restarts, concurrent runs, bad files): a table;
+## PostgreSQL rows too when TURING_TEST_DATABASE_URL is set (a database of its own: its tables are dropped)
+reliability: install
+	$(BIN)/python -m reliability
+
 ## pyflakes, syntax, import and bugbear checks, import order
 lint: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check turing_dagster turing_dagster_tests bench --select F,E9,E4,B,I
+	$(BIN)/ruff check turing_dagster turing_dagster_tests bench reliability --select F,E9,E4,B,I
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml

@@ -9,7 +9,7 @@ setup(
     version="0.1.0",
     description="Turing: LLM workflows over job postings, in waves, on Dagster.",
     python_requires=">=3.11,<3.14",
-    packages=find_packages(exclude=["turing_dagster_tests*"]),
+    packages=find_packages(exclude=["turing_dagster_tests*", "reliability*"]),
     include_package_data=True,
     package_data={"turing_dagster": ["sample_data/*.jsonl", "sample_data/*.csv", "sample_data/*.json"]},
     install_requires=[

@@ -10,10 +10,12 @@ import dagster as dg
 
 from turing_dagster import settings
 from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
+from turing_dagster.dagster_defs.broken import broken_file_sensors
 from turing_dagster.dagster_defs.factory import workflow_definitions
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
-from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.loader import load_workflows_sparing
 
 # backfill_policy is marked beta; single-run backfills are what make a backlog load each model once
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -38,8 +40,12 @@ def build_definitions(workflows_dir: str | Path | None = None) -> dg.Definitions
             IO_MANAGER_KEY: CheckpointIOManager(database_url=database_url),
         },
     )
-    per_workflow = [workflow_definitions(w, chunk_size) for w in load_workflows(workflows_dir)]
-    return dg.Definitions.merge(shared, *per_workflow)
+    # a file that does not load is a warning and a sensor named for it; every other workflow still loads
+    workflows, errors = load_workflows_sparing(workflows_dir)
+    warn_broken(errors)
+    per_workflow = [workflow_definitions(w, chunk_size) for w in workflows]
+    broken = dg.Definitions(sensors=broken_file_sensors(errors))
+    return dg.Definitions.merge(shared, *per_workflow, broken)
 
 
 defs = build_definitions()

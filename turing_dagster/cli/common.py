@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from turing_dagster.cli.errors import UnknownWorkflowError
 from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import require_schema
-from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.loader import WorkflowValidationError, load_workflows_sparing
 from turing_dagster.workflows.spec import Workflow
 
 
@@ -18,10 +19,13 @@ def ready_engine() -> sa.Engine:
 
 
 def find_workflow(name_or_id: str) -> Workflow:
-    """WORKFLOW is a workflow's name or its workflow_id."""
-    workflows = load_workflows()
+    """WORKFLOW is a workflow's name or its workflow_id; a broken file beside it is one warning line."""
+    workflows, errors = load_workflows_sparing()
     for workflow in workflows:
         if name_or_id in (workflow.name, str(workflow.workflow_id)):
+            warn_broken(errors)
             return workflow
+    if errors:  # perhaps WORKFLOW is the broken one: say what is wrong rather than 'no workflow'
+        raise WorkflowValidationError(errors)
     known = ", ".join(f"{w.name} ({w.workflow_id})" for w in workflows) or "none"
     raise UnknownWorkflowError(f"no workflow {name_or_id!r}; known: {known}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 import click
@@ -10,9 +13,20 @@ from rich.console import Console
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.steps.held import held_by_failures
+from turing_dagster.store.retry import with_reconnect
+from turing_dagster.workflows.plan import WorkflowPlan
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from turing_dagster.dagster_defs.runner import RunReport
+    from turing_dagster.workflows.spec import Workflow
+
+# the loser of two runs started together: nothing failed, but this command did not do the work
+EXIT_BUSY = 3
+_BUSY_HINT = "run again when it is done"  # how a wave claim refused at the step says so (store/claims.py)
+_WAVE = re.compile(r"\bwave (\S+) ")
 
 
 def _summary(report: RunReport) -> Table:
@@ -30,6 +44,12 @@ def _summary(report: RunReport) -> Table:
     return table
 
 
+def _on_sigterm(_signum, _frame) -> None:
+    # SIGTERM (systemd, docker stop, kill) ends the run as Ctrl-C does: Dagster stops the step and
+    # records the run as failed, instead of the process vanishing with the run left STARTED
+    raise KeyboardInterrupt
+
+
 @click.command()
 @click.argument("workflow")
 @click.option("--wave-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Most postings per wave.")
@@ -39,33 +59,69 @@ def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> Non
     """Admit all pending postings of WORKFLOW into waves and materialize them now, in this process.
 
     The runs are recorded in DAGSTER_HOME (visible in `dagster dev`). Per-posting failures are
-    counted and shown; the exit code is non-zero only when a run fails.
+    counted and shown; the exit code is 1 when a run fails, 3 when another run holds the waves,
+    130 when interrupted (Ctrl-C or SIGTERM; committed chunks are kept).
     """
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    try:
+        report, spec, engine, root = _run(workflow, wave_size, retry_failed, verbose)
+    except KeyboardInterrupt:
+        # chunks are transactions: what was committed stays, the chunk in flight was never written
+        click.echo(f"interrupted: {workflow} stopped; committed results are kept and "
+                   f"`turing run {workflow}` continues from there", err=True)
+        raise SystemExit(130) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    _report(report, spec, engine, root)
+
+
+def _run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool):
     # Dagster only here: `turing --help` and the store commands start without it
-    from turing_dagster.dagster_defs.runner import dagster_instance, run_workflow
+    from turing_dagster.dagster_defs.instance import dagster_instance
+    from turing_dagster.dagster_defs.runner import run_workflow
     from turing_dagster.definitions import build_definitions
 
     spec = find_workflow(workflow)
     engine = ready_engine()
     job = build_definitions().resolve_job_def(spec.name)
     instance = dagster_instance()
-    console = Console(width=None if sys.stdout.isatty() else 120)
     report = run_workflow(
-        engine, spec, job, instance, wave_size, echo=console.print, log_level="INFO" if verbose else "CRITICAL",
+        engine, spec, job, instance, wave_size, echo=_console().print, log_level="INFO" if verbose else "CRITICAL",
         retry_failed=retry_failed,
     )
-    if not report.ranges:
-        if report.busy:
-            console.print(f"{len(report.busy)} wave(s) are being processed by another run: run again when it is done")
-        else:
-            console.print(f"nothing pending for {spec.name}: no LLM calls made")
-        return
-    console.print(_summary(report))
+    return report, spec, engine, instance.root_directory
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> None:
+    console = _console()
+    busy_failures = [line for line in report.failures if _BUSY_HINT in line]
+    failures = [line for line in report.failures if _BUSY_HINT not in line]
+    if not report.ranges and not report.busy:
+        console.print(f"nothing pending for {spec.name}: no LLM calls made")
+    if report.steps:  # a table of zeros before an error line says nothing
+        console.print(_summary(report))
     failed = sum(int(s.get("failed", 0)) for s in report.steps.values())
     if failed:
         console.print(f"{failed} posting step(s) failed: see `turing status {spec.name}`")
-    console.print(f"runs recorded in {instance.root_directory}: `dagster dev -w workspace.yaml` shows them")
-    if not report.ok:
-        for line in report.failures:
+    # read after the runs, when a database restart the runs rode over may still be going on
+    held = with_reconnect(lambda: held_by_failures(engine, WorkflowPlan(spec)), "counting held postings",
+                          on_retry=lambda line: click.echo(f"warning: {line}", err=True))
+    for line in held.lines(spec.name):
+        console.print(line)
+    if report.run_ids:
+        console.print(f"runs recorded in {root}: `dagster dev -w workspace.yaml` shows them")
+    if failures:
+        for line in failures:
             click.echo(f"error: {line}", err=True)
         raise SystemExit(1)
+    if report.busy or busy_failures:
+        # the claim refused at the step names the wave and its holder; the wave is what the user needs
+        waves = ", ".join(report.busy) or ", ".join(sorted({m for line in busy_failures for m in _WAVE.findall(line)}))
+        click.echo(f"error: another run is processing {spec.name} ({waves}): run again when it is done", err=True)
+        raise SystemExit(EXIT_BUSY)

@@ -12,13 +12,17 @@ from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import read_postings_file, upsert_postings
 from turing_dagster.store.sync import sync_workflows
-from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.loader import load_workflows_sparing
 
 
 @click.command()
 def init() -> None:
-    """Create or upgrade the schema and sync every workflow definition (idempotent)."""
-    workflows = load_workflows()  # a bad definition stops here, before the database is touched
+    """Create or upgrade the schema, sync every workflow definition and create the Dagster instance's
+    storage in DAGSTER_HOME (idempotent)."""
+    # a broken file is a warning line and is not synced; the good ones are (`turing validate` fails on it)
+    workflows, errors = load_workflows_sparing()
+    warn_broken(errors)
     engine = get_engine()
     before, after = upgrade(engine)
     sync_workflows(engine, workflows)
@@ -28,6 +32,12 @@ def init() -> None:
         click.echo(f"synced workflow {wf.workflow_id} {wf.name}: {len(wf.conversations)} conversations")
     if not workflows:
         click.echo(f"no workflow definitions in {settings.workflows_dir()}")
+    # Dagster's storage is created here, once, under a lock: first runs started together used to race
+    # to create it and could corrupt DAGSTER_HOME (issue 8)
+    from turing_dagster.dagster_defs.instance import dagster_instance
+
+    instance = dagster_instance(create_home=True)
+    click.echo(f"dagster instance ready in {instance.root_directory}")
 
 
 @click.group()

@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.steps.held import held_by_failures
 from turing_dagster.steps.progress import Progress, progress
 from turing_dagster.store.checkpoints import trail
 from turing_dagster.store.waves import load_postings
@@ -77,11 +78,16 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
             for number, turn in enumerate(e.get("turns", []), 1):  # a multi-turn chat: every turn
                 click.echo(f"{'':>10}    turn {number}: {turn['prompt'][:60]!r} -> {turn['answer'][:60]!r}")
         return
-    p = progress(engine, WorkflowPlan(spec))
+    plan = WorkflowPlan(spec)
+    p = progress(engine, plan)
+    held = held_by_failures(engine, plan)
     if as_json:
-        click.echo(json.dumps(p.as_dict(), indent=2))
+        click.echo(json.dumps({**p.as_dict(), "held_by_failures": held.held, "failed_retryable": held.retried}, indent=2))
     else:
-        Console(width=None if sys.stdout.isatty() else 120).print(_table(p))
+        console = Console(width=None if sys.stdout.isatty() else 120)
+        console.print(_table(p))
+        for line in held.lines(spec.name):
+            console.print(line)
 
 
 @click.command()

@@ -18,6 +18,7 @@ from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import WaveState
 from turing_dagster.steps.wave_work import step_work, with_postings
 from turing_dagster.store.claims import WaveBusyError
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
 from turing_dagster.workflows.spec import Workflow
 
@@ -40,15 +41,19 @@ def _run_step(
     engine = store.engine()
     gpu = StepCalls(context, plan, step, ollama)
     waves = sorted(context.partition_keys)  # a range run hands them over unordered
+    # each store call below is one transaction, safe to repeat after a lost connection (a database restart)
+    retry = context.log.warning
     try:
-        holder, missing = store.claim_waves(plan.workflow.workflow_id, waves, context.run_id)
+        holder, missing = with_reconnect(
+            lambda: store.claim_waves(plan.workflow.workflow_id, waves, context.run_id), "claiming waves", on_retry=retry
+        )
     except WaveBusyError as exc:
         raise StepError(str(exc)) from None
     if missing:
         context.log.warning(f"waves not in this store, nothing to do for them: {', '.join(missing)}")
     # `state` only names the waves: each is read when the step reaches it (bounded memory)
     conv = step.conversation
-    work = step_work(engine, plan, step, waves)
+    work = with_reconnect(lambda: step_work(engine, plan, step, waves), "reading the step's waves", on_retry=retry)
     stats = StepStats(model=conv.model)
     context.log.info(
         json.dumps(

@@ -13,6 +13,7 @@ from turing_dagster.dagster_defs.assets import asset_key
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.resources import TuringStore
 from turing_dagster.steps.qa import CHECKS, ERROR, Finding, applicable_checks, evaluate
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
 
 PARTITION = "dagster/partition"
@@ -58,7 +59,10 @@ def build_conversation_checks(plan: WorkflowPlan, step: PlannedStep) -> dg.Asset
     @dg.multi_asset_check(specs=specs, name=f"{plan.workflow.name}__{asset_name(step.conversation)}__qa")
     def qa(context: dg.AssetCheckExecutionContext, store: TuringStore) -> Iterator[dg.AssetCheckResult]:
         waves = run_waves(dict(context.run.tags), context.instance.get_dynamic_partitions(partitions.name))
-        for finding in evaluate(store.engine(), plan, step, waves):
+        # read-only, so repeatable after a lost connection (a database restart the step rode over)
+        findings = with_reconnect(lambda: list(evaluate(store.engine(), plan, step, waves)), "a QA check",
+                                  on_retry=context.log.warning)
+        for finding in findings:
             yield check_result(finding, key)
 
     return qa

@@ -14,6 +14,7 @@ from turing_dagster.steps.wave_state import WaveState
 from turing_dagster.store import claims
 from turing_dagster.store.checkpoints import write_chunk
 from turing_dagster.store.engine import get_engine
+from turing_dagster.store.retry import with_reconnect
 
 
 class CheckpointIOManager(dg.ConfigurableIOManager):
@@ -26,15 +27,25 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
         engine = get_engine(self.database_url or None)
         workflow_id = obj.plan.workflow.workflow_id
         stats = obj.stats
+        # a lost connection (a PostgreSQL restart) retries the chunk's transaction with the results
+        # still in memory, rather than failing the step and asking the model again
+        warn = context.log.warning
 
         def commit(chunk: Chunk) -> None:
-            written = write_chunk(engine, workflow_id, chunk.checkpoints, chunk.posting_updates, members_only=True)
+            updates = list(chunk.posting_updates)  # read twice when the write is retried
+            written = with_reconnect(
+                lambda: write_chunk(engine, workflow_id, chunk.checkpoints, updates, members_only=True),
+                "a chunk write", on_retry=warn,
+            )
             if written < len(chunk.checkpoints):
                 context.log.warning(
                     f"{len(chunk.checkpoints) - written} result(s) dropped: their postings were reloaded with "
                     "new content during the step and will be processed again"
                 )
-            if obj.holder and not claims.renew(engine, obj.holder):
+            renewed = obj.holder and with_reconnect(
+                lambda: claims.renew(engine, obj.holder), "a claim renewal", on_retry=warn
+            )
+            if obj.holder and not renewed:
                 raise StepError(f"this run lost its claim on wave(s) {', '.join(obj.waves)}: another run took over")
 
         obj.commit_chunks(commit)

@@ -23,9 +23,9 @@ def plan_for(workflow_name: str) -> WorkflowPlan:
         plan = _plans.get(workflow_name)
     if plan is None:
         # a process that did not build the definitions (e.g. a bare IO manager in a test)
-        from turing_dagster.workflows.loader import load_workflows
+        from turing_dagster.workflows.loader import load_workflows_sparing
 
-        for workflow in load_workflows():
+        for workflow in load_workflows_sparing()[0]:
             register(workflow)
         with _lock:
             plan = _plans.get(workflow_name)

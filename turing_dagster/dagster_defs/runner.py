@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 import sqlalchemy as sa
 
-from turing_dagster import settings
+from turing_dagster.dagster_defs.instance import register_partitions
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.run_hosts import host_run_config
-from turing_dagster.settings import DagsterHomeError
 from turing_dagster.steps.progress import step_versions
 from turing_dagster.store import claims, current
 from turing_dagster.store.admission import admit_pending
@@ -24,16 +23,6 @@ from turing_dagster.workflows.spec import Workflow
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 _STEP_FIELDS = ("completed", "failed", "skipped", "loads", "load_seconds", "seconds", "tokens_out")
-
-
-def dagster_instance() -> dg.DagsterInstance:
-    """The instance in DAGSTER_HOME; the project's own folder when unset (never a throwaway one)."""
-    home = settings.dagster_home()
-    try:
-        return dg.DagsterInstance.get()
-    except Exception as exc:  # Dagster raises several types here, all about the folder or its yaml
-        text = " ".join(str(exc).split())
-        raise DagsterHomeError(f"DAGSTER_HOME={home}: {text[:300]}") from exc
 
 
 def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool = False) -> list[str]:
@@ -83,6 +72,18 @@ def root_cause(error) -> str:
     return rest if sep and "." in head and " " not in head else text
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run (Dagster records it as a step failure): stop the command too."""
+
+
+def _interrupted(error) -> bool:
+    while error is not None:
+        if error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        error = error.cause
+    return False
+
+
 def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
     seen: set[str] = set()
     for event in result.get_asset_materialization_events():
@@ -96,6 +97,8 @@ def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
                 report.steps[name][key] += float(mat.metadata[key].value)
     for event in result.all_events:
         if event.is_step_failure:
+            if _interrupted(event.step_failure_data.error):
+                raise RunInterrupted()
             report.failures.append(f"{event.step_key}: {root_cause(event.step_failure_data.error)}")
     if not result.success and not report.failures:
         report.failures.append(f"run {result.run_id} failed")
@@ -125,7 +128,7 @@ def run_workflow(
     known = set(instance.get_dynamic_partitions(partitions.name))
     missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in known]
     if missing:
-        instance.add_dynamic_partitions(partitions.name, missing)
+        register_partitions(instance, partitions.name, missing)
     busy = {c.wave_key: c for c in claims.busy_claims(engine, workflow.workflow_id, unfinished)}
     for claim in busy.values():
         echo(f"skipping wave {claim.wave_key}: another run is processing it ({claim.holder})")

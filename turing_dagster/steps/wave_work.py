@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from turing_dagster.steps.classify import classify
 from turing_dagster.steps.wave_state import LOADED, PostingState, load_wave_state
 from turing_dagster.store.checkpoints import Checkpoint, batched, checkpoints_for
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.waves import load_postings
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
@@ -70,7 +71,8 @@ def step_work(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: l
             yield from kept
             return
         for wave in waves:
-            yield wave_work(engine, plan, step, wave)
+            # read mid-step, as the step reaches the wave: ride over a lost connection as writes do
+            yield with_reconnect(lambda w=wave: wave_work(engine, plan, step, w), f"reading wave {wave}")
 
     return StepWork(list(waves), *counts, waves_with_work=again)
 
@@ -78,7 +80,8 @@ def step_work(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: l
 def with_postings(engine: sa.Engine, todo: list[PostingState], chunk_size: int) -> Iterator[list[PostingState]]:
     """The to-do postings in chunks, each chunk's posting fields read just before it is asked."""
     for part in batched(todo, chunk_size):
-        rows = load_postings(engine, [ps.posting_id for ps in part])
+        ids = [ps.posting_id for ps in part]
+        rows = with_reconnect(lambda i=ids: load_postings(engine, i), "reading postings")
         LOADED.saw(len(rows))
         for ps in part:
             ps.posting = rows[ps.posting_id]

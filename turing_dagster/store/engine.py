@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -21,6 +22,17 @@ def first_line(exc: BaseException) -> str:
     """A driver's message without its hint lines (psycopg2 spreads one error over several)."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+_CREDENTIALS = re.compile(r"^((?:[^:/@]+://)?[^:/@]*:).*@")
+
+
+def redacted_url(url: str) -> str:
+    """`url` with its password replaced by ***, even when SQLAlchemy cannot parse it."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return _CREDENTIALS.sub(r"\1***@", url)
 
 
 def _on_sqlite_connect(dbapi_conn, _record) -> None:
@@ -47,8 +59,10 @@ def get_engine(url: str | None = None) -> sa.Engine:
 def _create(url: str) -> sa.Engine:
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise StoreError(f"TURING_DATABASE_URL is not a valid SQLAlchemy URL: {url!r}") from exc
+        parsed.port  # noqa: B018 - a non-numeric port fails here, not deep inside the driver
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        hint = "expected dialect+driver://user:password@host:port/database"
+        raise StoreError(f"TURING_DATABASE_URL is not a valid SQLAlchemy URL ({hint}): {redacted_url(url)!r}") from exc
     if parsed.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _on_sqlite_connect)

@@ -73,7 +73,9 @@ def to_record(raw: Any) -> dict[str, Any]:
         raise ValueError(f"expected an object with posting_id, got {type(raw).__name__}")
     data = dict(raw)
     pid = data.pop("posting_id", None)
-    if isinstance(pid, bool) or not isinstance(pid, (str, int)) or not str(pid).strip():
+    if pid is not None and (isinstance(pid, bool) or not isinstance(pid, (str, int))):
+        raise ValueError(f"posting_id must be text or a whole number, not {type(pid).__name__} {pid!r}")
+    if pid is None or not str(pid).strip():
         raise ValueError("posting_id is missing or empty")
     record: dict[str, Any] = {
         "posting_id": str(pid).strip(),
@@ -107,6 +109,9 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
                 raise PostingsFileError(f"{path}:1: {exc}") from None
             if not fieldnames or "posting_id" not in fieldnames:
                 raise PostingsFileError(f"{path}:1: the CSV header has no posting_id column")
+            twice = sorted({name for name in fieldnames if fieldnames.count(name) > 1})
+            if twice:
+                raise PostingsFileError(f"{path}:1: the CSV header names column(s) twice: {', '.join(twice)}")
             while True:
                 try:
                     row = next(reader)
@@ -115,8 +120,13 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
                 except csv.Error as exc:
                     yield reader.line_num, ValueError(f"unreadable CSV row: {exc}")
                     continue
+                # DictReader pads a short row with None and files a long row's surplus under None
                 if None in row:
-                    yield reader.line_num, ValueError("more values than header columns")
+                    yield reader.line_num, ValueError(f"more values than the {len(fieldnames)} header columns")
+                    continue
+                if any(v is None for v in row.values()):
+                    given = sum(v is not None for v in row.values())
+                    yield reader.line_num, ValueError(f"{given} value(s) for the {len(fieldnames)} header columns")
                     continue
                 yield reader.line_num, {k: (v if v != "" or k == "job_description" else None) for k, v in row.items()}
         elif suffix in (".jsonl", ".ndjson", ".json"):
@@ -136,6 +146,8 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
 def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
     """Parse and check every row; raise PostingsFileError listing the bad ones (nothing is loaded then)."""
     path = Path(path)
+    if path.is_dir():
+        raise PostingsFileError(f"{path}: is a directory, not a postings file")
     if not path.is_file():
         raise PostingsFileError(f"{path}: no such file")
     records: list[dict[str, Any]] = []

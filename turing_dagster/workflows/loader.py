@@ -266,6 +266,14 @@ def validate_paths(paths: list[Path]) -> tuple[list[Workflow], list[WorkflowErro
     return workflows, errors + more
 
 
+def load_workflows_sparing(directory: str | Path | None = None) -> tuple[list[Workflow], list[WorkflowError]]:
+    """The workflows in `directory` that load, and the errors of those that do not: one broken file
+    must not take every other workflow down with it."""
+    files, errors = _expand([Path(directory or settings.workflows_dir())], require_files=False)
+    workflows, more = _validate_files(files)
+    return workflows, errors + more
+
+
 def load_workflows(directory: str | Path | None = None) -> list[Workflow]:
     """All workflows in `directory` (default: settings.workflows_dir()); raises on any error."""
     files, errors = _expand([Path(directory or settings.workflows_dir())], require_files=False)

@@ -114,7 +114,14 @@ def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_pat
     turing(capsys, monkeypatch, "postings", "load", str(f))
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "1 posting step(s) failed" in out  # y7: the test actor raises for ids ending in 7
-    assert "nothing pending" in turing(capsys, monkeypatch, "run", "pyonly")[1]
+    held = "1 posting(s) are held by a failed step; `turing run pyonly --retry-failed` retries them"
+    assert held in out
+    code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 0 and "nothing pending" in out and held in out  # issue 8: the plain run says why and how
+    code, out, _ = turing(capsys, monkeypatch, "status", "pyonly")
+    assert code == 0 and held in out
+    code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
+    assert (json.loads(out)["held_by_failures"], json.loads(out)["failed_retryable"]) == (1, 0)
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly", "--retry-failed")
     assert code == 0 and "running pyonly on wave w000001" in out and "1 posting step(s) failed" in out
 

@@ -62,6 +62,12 @@ def test_csv_rows_load_with_extra_columns(engine, tmp_path):
         ("job_title\nx\n", ".csv", "p.csv:1: the CSV header has no posting_id column"),
         ("posting_id,job_title\na,x\n,y\n", ".csv", "p.csv:3: posting_id is missing"),
         ("posting_id\na\n", ".txt", "unknown file type .txt"),
+        # issue 8: short and long rows, a column named twice, ids of the wrong type
+        ("posting_id,job_title,city\na,x,Paris\nb,y\n", ".csv", "p.csv:3: 2 value(s) for the 3 header columns"),
+        ("posting_id,job_title\na,x\nb,y,z\n", ".csv", "p.csv:3: more values than the 2 header columns"),
+        ("posting_id,job_title,job_title\na,x,y\n", ".csv", "p.csv:1: the CSV header names column(s) twice: job_title"),
+        ('{"posting_id": 12.5}\n', ".jsonl", "p.jsonl:1: posting_id must be text or a whole number, not float 12.5"),
+        ('{"posting_id": true}\n', ".jsonl", "p.jsonl:1: posting_id must be text or a whole number, not bool True"),
     ],
 )
 def test_a_bad_row_rejects_the_whole_file(engine, tmp_path, content, suffix, expected):
@@ -76,6 +82,12 @@ def test_a_bad_row_rejects_the_whole_file(engine, tmp_path, content, suffix, exp
 def test_missing_file_is_one_line(tmp_path):
     with pytest.raises(PostingsFileError, match="no such file"):
         read_postings_file(tmp_path / "nope.jsonl")
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    (tmp_path / "d.jsonl").mkdir()
+    with pytest.raises(PostingsFileError, match="is a directory"):
+        read_postings_file(tmp_path / "d.jsonl")
 
 
 @pytest.mark.parametrize(

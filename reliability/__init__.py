@@ -1,0 +1,1 @@
+"""`make reliability`: operator scenarios against real processes (see suite.py)."""

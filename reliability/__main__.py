@@ -1,0 +1,5 @@
+"""`python -m reliability`."""
+
+from reliability.suite import main
+
+main()

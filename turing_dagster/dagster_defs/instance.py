@@ -1,0 +1,74 @@
+"""The Dagster instance in DAGSTER_HOME, created once and safely (issue 8).
+
+Dagster creates its storage (SQLite files or PostgreSQL tables, stamped by alembic) the first time an
+instance is opened. Two `turing run` started together on a fresh home used to race through that and
+leave two alembic heads behind, breaking the home for good; so every Turing command that opens the
+instance does it holding an exclusive lock file in DAGSTER_HOME, and `turing init` does it first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+from turing_dagster import settings
+from turing_dagster.settings import DagsterHomeError
+
+LOCK_FILE = ".turing-instance.lock"
+
+
+@contextlib.contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Exclusive across processes on this machine; a second creator waits here for the first."""
+    with open(home / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _create_storage(instance: dg.DagsterInstance) -> None:
+    # storages may be opened lazily: touch each one while the lock is held, so none is created later
+    instance.get_runs(limit=1)
+    instance.get_dynamic_partitions("turing_instance_check")
+    instance.all_instigator_state()
+
+
+def dagster_instance(create_home: bool = False) -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME (the project's own folder when unset), its storage created under the lock.
+
+    `create_home`: make the folder first (`turing init`); otherwise a missing folder is the user's to fix.
+    """
+    home = settings.dagster_home()
+    try:
+        if create_home:
+            home.mkdir(parents=True, exist_ok=True)
+            home = settings.dagster_home()  # copies the project's dagster.yaml into the new folder
+        with home_lock(home):
+            instance = dg.DagsterInstance.get()
+            _create_storage(instance)
+            return instance
+    except Exception as exc:  # Dagster raises several types here, all about the folder or its yaml
+        text = " ".join(str(exc).split())
+        raise DagsterHomeError(f"DAGSTER_HOME={home}: {text[:300]}") from exc
+
+
+def register_partitions(instance: dg.DagsterInstance, name: str, keys: Sequence[str]) -> None:
+    """Add dynamic partitions, tolerating another process adding the same ones at the same moment
+    (Dagster checks, then inserts: the loser of that race gets a unique-constraint error)."""
+    for _ in range(3):
+        missing = [k for k in keys if not instance.has_dynamic_partition(name, k)]
+        if not missing:
+            return
+        try:
+            instance.add_dynamic_partitions(name, missing)
+            return
+        except sa.exc.IntegrityError:
+            continue  # someone else added some of them: read again and add what is still missing
+    instance.add_dynamic_partitions(name, [k for k in keys if not instance.has_dynamic_partition(name, k)])
