@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 
 from turing_dagster import settings
 from turing_dagster.cli.common import ready_engine
+from turing_dagster.settings import DagsterHomeError
 from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import read_postings_file, upsert_postings
@@ -33,11 +36,15 @@ def init() -> None:
     if not workflows:
         click.echo(f"no workflow definitions in {settings.workflows_dir()}")
     # Dagster's storage is created here, once, under a lock: first runs started together used to race
-    # to create it and could corrupt DAGSTER_HOME (issue 8)
-    from turing_dagster.dagster_defs.instance import dagster_instance
-
-    instance = dagster_instance(create_home=True)
-    click.echo(f"dagster instance ready in {instance.root_directory}")
+    # to create it and could corrupt DAGSTER_HOME (issue 8). In a child process: this command stays
+    # free of Dagster's import, like the other store commands.
+    done = subprocess.run(
+        [sys.executable, "-m", "turing_dagster.dagster_defs.instance"], capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["creating the Dagster instance failed"]
+        raise DagsterHomeError(lines[-1].removeprefix("error: "))
+    click.echo(f"dagster instance ready in {done.stdout.strip()}")
 
 
 @click.group()

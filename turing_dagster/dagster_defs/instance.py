@@ -62,13 +62,30 @@ def dagster_instance(create_home: bool = False) -> dg.DagsterInstance:
 def register_partitions(instance: dg.DagsterInstance, name: str, keys: Sequence[str]) -> None:
     """Add dynamic partitions, tolerating another process adding the same ones at the same moment
     (Dagster checks, then inserts: the loser of that race gets a unique-constraint error)."""
+    def missing() -> list[str]:
+        known = set(instance.get_dynamic_partitions(name))  # one query, not one per key
+        return [k for k in keys if k not in known]
+
     for _ in range(3):
-        missing = [k for k in keys if not instance.has_dynamic_partition(name, k)]
-        if not missing:
+        todo = missing()
+        if not todo:
             return
         try:
-            instance.add_dynamic_partitions(name, missing)
+            instance.add_dynamic_partitions(name, todo)
             return
         except sa.exc.IntegrityError:
             continue  # someone else added some of them: read again and add what is still missing
-    instance.add_dynamic_partitions(name, [k for k in keys if not instance.has_dynamic_partition(name, k)])
+    instance.add_dynamic_partitions(name, missing())
+
+
+def main() -> None:
+    """`python -m turing_dagster.dagster_defs.instance`: create the instance; what `turing init` runs, in
+    a child process, so that the `turing` process itself never imports Dagster for it."""
+    try:
+        print(dagster_instance(create_home=True).root_directory)
+    except DagsterHomeError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+if __name__ == "__main__":
+    main()

@@ -133,19 +133,19 @@ def test_cli_commands_that_need_no_dagster_do_not_import_it(argv):
     assert "DAGSTER 0" in out.stdout, out.stdout + out.stderr
 
 
-def test_postings_load_does_not_import_dagster(tmp_path):
-    # `turing init` does import Dagster: it creates the instance's storage in DAGSTER_HOME (issue 8)
+def test_init_and_postings_load_do_not_import_dagster(tmp_path):
+    # `turing init` creates the Dagster instance's storage (issue 8) in a child process, not in its own
     jsonl = tmp_path / "p.jsonl"
     jsonl.write_text('{"posting_id": "a1", "job_title": "Cook", "job_description": "Cook soup."}\n')
     code = (
         "import sys\n"
         "from turing_dagster.cli import main\n"
+        "main(['init'])\n"
         f"main(['postings', 'load', {str(jsonl)!r}])\n"
         "print('DAGSTER', sum(1 for m in sys.modules if m == 'dagster' or m.startswith('dagster.')))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "TURING_STATE_DIR": str(tmp_path / "state"),
            "DAGSTER_HOME": str(tmp_path / "home")}
-    init = [sys.executable, "-c", "from turing_dagster.cli import main; main(['init'])"]
-    subprocess.run(init, capture_output=True, text=True, timeout=120, env=env, check=True)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert "DAGSTER 0" in out.stdout, out.stdout + out.stderr
+    assert (tmp_path / "home" / "history" / "runs.db").exists(), out.stdout + out.stderr  # init made the instance
