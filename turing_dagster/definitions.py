@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -21,22 +21,18 @@ from turing_dagster.workflows.loader import load_workflows_sparing
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
-def _secret(name: str) -> dg.EnvVar | None:
-    # EnvVar keeps the value out of the UI and run config; unset means the embedded default
-    return dg.EnvVar(name) if os.environ.get(name) else None
-
-
 def build_definitions(workflows_dir: str | Path | None = None) -> dg.Definitions:
     """Reads the workflow files and wires them; no connection and no model call happens here."""
     chunk_size = settings.chunk_size()
-    database_url = _secret("TURING_DATABASE_URL")
+    # an EnvVar keeps the URL (and its password) out of the UI and run config; unset: the embedded default
+    database_url = dg.EnvVar(settings.DATABASE_URL_VAR) if settings.database_url_is_set() else None
     shared = dg.Definitions(
         # also for runs the UI or `dagster asset materialize` builds: one process sees the whole plan,
         # so models stay loaded across steps and the run's wave claims hold from first step to last
         executor=dg.in_process_executor,
         resources={
             "store": TuringStore(database_url=database_url),
-            "ollama": OllamaModels(residency=settings.ollama_residency()),
+            "ollama": OllamaModels(residency=settings.ollama_residency(), **settings.ollama_timeouts()),
             IO_MANAGER_KEY: CheckpointIOManager(database_url=database_url),
         },
     )
@@ -48,4 +44,12 @@ def build_definitions(workflows_dir: str | Path | None = None) -> dg.Definitions
     return dg.Definitions.merge(shared, *per_workflow, broken)
 
 
-defs = build_definitions()
+def __getattr__(name: str) -> Any:
+    # `defs` is built when Dagster asks for it, not when `turing run` imports build_definitions
+    if name == "defs":
+        return build_definitions()
+    raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "defs"])

@@ -16,9 +16,17 @@ def state_dir() -> Path:
     return Path(os.environ.get("TURING_STATE_DIR") or PROJECT_ROOT / ".turing")
 
 
+DATABASE_URL_VAR = "TURING_DATABASE_URL"
+
+
+def database_url_is_set() -> bool:
+    """Whether TURING_DATABASE_URL names the store (else the embedded SQLite file)."""
+    return bool(os.environ.get(DATABASE_URL_VAR))
+
+
 def database_url() -> str:
     """SQLAlchemy URL of Turing's own tables."""
-    url = os.environ.get("TURING_DATABASE_URL")
+    url = os.environ.get(DATABASE_URL_VAR)
     if url:
         return url
     return f"sqlite:///{state_dir() / 'turing.db'}"
@@ -99,6 +107,32 @@ def ollama_residency() -> str:
     if value not in ("shared", "exclusive"):
         raise HostConfigError(f"TURING_OLLAMA_RESIDENCY must be 'shared' or 'exclusive', not {value!r}")
     return value
+
+
+# OllamaModels deadline fields settable from the environment, for `turing run` and the demo
+TIMEOUT_VARS = {
+    "TURING_OLLAMA_CONNECT_TIMEOUT": "connect_timeout_seconds",
+    "TURING_OLLAMA_CONTROL_TIMEOUT": "control_timeout_seconds",
+    "TURING_OLLAMA_LOAD_TIMEOUT": "load_timeout_seconds",
+    "TURING_OLLAMA_REQUEST_TIMEOUT": "request_timeout_seconds",
+}
+
+
+def ollama_timeouts() -> dict[str, float]:
+    """The deadlines set in the environment, as OllamaModels fields (seconds, > 0)."""
+    found: dict[str, float] = {}
+    for var, field in TIMEOUT_VARS.items():
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if value <= 0:
+            raise HostConfigError(f"{var} must be a number of seconds above 0, not {raw!r}")
+        found[field] = value
+    return found
 
 
 DEFAULT_CHUNK_SIZE = 35

@@ -52,7 +52,7 @@ def report(workflow: str, run_id: str | None, out: Path | None) -> None:
         raise click.BadParameter(f"{out} does not end in .png", param_hint="--out")
     # Dagster only here: the run log lives in the Dagster instance
     from turing_dagster.dagster_defs.gpu_timeline import run_events, write_report
-    from turing_dagster.dagster_defs.runner import dagster_instance
+    from turing_dagster.dagster_defs.instance import dagster_instance
 
     spec = find_workflow(workflow)
     instance = dagster_instance()

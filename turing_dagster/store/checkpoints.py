@@ -195,39 +195,6 @@ def checkpoints_for(
     return found
 
 
-def outputs_for(
-    engine: sa.Engine, workflow_id: int, posting_ids: Sequence[str], conversation_ids: Iterable[int]
-) -> dict[str, dict[int, str | None]]:
-    """Completed outputs of the given conversations for a set of postings: {posting: {conversation: output}}."""
-    result: dict[str, dict[int, str | None]] = defaultdict(dict)
-    for (posting_id, conversation_id), cp in checkpoints_for(
-        engine, workflow_id, posting_ids, conversation_ids
-    ).items():
-        if cp.status == "completed":
-            result[posting_id][conversation_id] = cp.output
-    return dict(result)
-
-
-def latest_states(
-    engine: sa.Engine, workflow_id: int, posting_ids: Sequence[str] | None = None
-) -> dict[str, Checkpoint]:
-    """The latest checkpoint per posting in a workflow (where each posting stands now)."""
-    latest = (
-        sa.select(sa.func.max(psc.c.checkpoint_id))
-        .where(psc.c.workflow_id == workflow_id)
-        .group_by(psc.c.posting_id)
-    )
-    query = sa.select(psc).where(psc.c.checkpoint_id.in_(latest))
-    with engine.connect() as conn:
-        if posting_ids is None:
-            return {row.posting_id: _from_row(row) for row in conn.execute(query)}
-        found: dict[str, Checkpoint] = {}
-        for part in batched(list(posting_ids)):
-            for row in conn.execute(query.where(psc.c.posting_id.in_(part))):
-                found[row.posting_id] = _from_row(row)
-        return found
-
-
 def trail(engine: sa.Engine, workflow_id: int, posting_id: str) -> list[tuple[str, Checkpoint]]:
     """A posting's checkpoints in the order they were written, with conversation names."""
     query = (

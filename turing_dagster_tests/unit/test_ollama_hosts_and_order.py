@@ -74,3 +74,12 @@ def test_resident_models_go_first_within_their_execution_order_only():
     assert names[:2] == ["e", "py"] and names[-1] == "d"  # Python steps first; order 3 after order 2
     assert names[2:5] == [n for n in plain[2:5] if n in ("b", "c")] + ["a"]
     assert [s.conversation.name for s in resident_first(plan.steps, ["Gemma3:4B"])][2] == "a"
+
+
+def test_deadlines_come_from_the_environment_and_a_bad_one_is_one_line(monkeypatch):
+    monkeypatch.setenv("TURING_OLLAMA_CONTROL_TIMEOUT", "3")
+    monkeypatch.setenv("TURING_OLLAMA_REQUEST_TIMEOUT", "120.5")
+    assert settings.ollama_timeouts() == {"control_timeout_seconds": 3.0, "request_timeout_seconds": 120.5}
+    monkeypatch.setenv("TURING_OLLAMA_LOAD_TIMEOUT", "soon")
+    with pytest.raises(HostConfigError, match="TURING_OLLAMA_LOAD_TIMEOUT must be a number of seconds"):
+        settings.ollama_timeouts()

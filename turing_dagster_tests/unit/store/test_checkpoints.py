@@ -10,8 +10,6 @@ from turing_dagster.store.checkpoints import (
     checkpoints_for,
     get_conversation_output,
     get_conversation_outputs,
-    latest_states,
-    outputs_for,
     write_chunk,
 )
 from turing_dagster.store.migrate import current_version, upgrade
@@ -91,14 +89,11 @@ def test_reads_latest_state_outputs_and_script_helpers(engine):
     _postings(engine)
     write_chunk(engine, WF, [_cp("h000", 3335, output="summary 0", nxt=3336), _cp("h001", 3335, output="summary 1", nxt=3336)])
     write_chunk(engine, WF, [_cp("h000", 3336, output="PASS", nxt=None)])
-    latest = latest_states(engine, WF)
-    assert latest["h000"].conversation_id == 3336 and latest["h000"].next_conversation_id is None
-    assert latest["h001"].conversation_id == 3335 and latest["h001"].next_conversation_id == 3336
-    assert set(latest_states(engine, WF, ["h001"])) == {"h001"}
-    assert outputs_for(engine, WF, ["h000", "h001"], [3335, 3336]) == {
-        "h000": {3335: "summary 0", 3336: "PASS"},
-        "h001": {3335: "summary 1"},
+    found = checkpoints_for(engine, WF, ["h000", "h001"], [3335, 3336])
+    assert {k: cp.output for k, cp in found.items()} == {
+        ("h000", 3335): "summary 0", ("h000", 3336): "PASS", ("h001", 3335): "summary 1",
     }
+    assert found[("h000", 3336)].next_conversation_id is None and found[("h001", 3335)].next_conversation_id == 3336
     assert checkpoints_for(engine, WF, ["h000"], [3336])[("h000", 3336)].output == "PASS"
     assert get_conversation_output("h001", 3335, engine=engine) == "summary 1"
     assert get_conversation_output("h001", 3336, engine=engine) is None
@@ -108,8 +103,8 @@ def test_reads_latest_state_outputs_and_script_helpers(engine):
 def test_failed_rows_are_not_outputs(engine):
     _postings(engine)
     write_chunk(engine, WF, [Checkpoint("h003", 3335, "failed", None, 3335, error="boom", code_version="v1")])
-    assert outputs_for(engine, WF, ["h003"], [3335]) == {}
-    assert latest_states(engine, WF)["h003"].status == "failed"
+    assert get_conversation_output("h003", 3335, engine=engine) is None
+    assert checkpoints_for(engine, WF, ["h003"], [3335])[("h003", 3335)].status == "failed"
 
 
 def test_members_only_drops_results_of_postings_that_left_their_wave(engine):
