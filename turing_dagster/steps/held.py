@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from turing_dagster.steps.wave_state import load_wave_state
-from turing_dagster.store.waves import wave_keys
+from turing_dagster.steps.progress import step_versions
+from turing_dagster.store.current import held_counts
 from turing_dagster.workflows.plan import WorkflowPlan
 
 
@@ -29,10 +29,6 @@ class Held:
 
 
 def held_by_failures(engine: sa.Engine, plan: WorkflowPlan) -> Held:
-    keys = wave_keys(engine, plan.workflow.workflow_id)
-    if not keys or not plan.steps:
-        return Held(0, 0)
-    state = load_wave_state(engine, plan, keys, len(plan.steps) - 1)
-    failed = [ps.failed for ps in state.postings.values() if ps.failed is not None]
-    retried = sum(1 for cp in failed if cp.snapshot.get("retryable", False))
-    return Held(len(failed) - retried, retried)
+    """Counted in SQL over the current checkpoints (store/current.py), like status: not from every posting's state."""
+    held, retried = held_counts(engine, plan.workflow.workflow_id, step_versions(plan))
+    return Held(held - retried, retried)

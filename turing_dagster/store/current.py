@@ -88,6 +88,17 @@ def unfinished_waves(engine: sa.Engine, workflow_id: int, steps: StepVersions, r
     return sorted(unfinished)
 
 
+def held_counts(engine: sa.Engine, workflow_id: int, steps: StepVersions) -> tuple[int, int]:
+    """(postings held by a failed step, those of them whose failure is retryable), in one query."""
+    if not steps:
+        return 0, 0
+    s = _standing(workflow_id, steps)
+    retryable = sa.func.coalesce(sa.func.sum(sa.case((s.c.failed % 2 == 1, 1), else_=0)), 0)
+    with engine.connect() as conn:
+        held, retried = conn.execute(sa.select(sa.func.count(), retryable).where(_held(s))).one()
+    return int(held), int(retried)
+
+
 def mark_finished(conn: sa.Connection, workflow_id: int, keys: Sequence[str], version: str) -> None:
     for start in range(0, len(keys), 500):
         conn.execute(

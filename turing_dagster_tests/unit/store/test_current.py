@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from turing_dagster.dagster_defs.runner import unfinished_waves
+from turing_dagster.steps.held import Held, held_by_failures
 from turing_dagster.steps.progress import progress
 from turing_dagster.steps.wave_state import load_wave_state
 from turing_dagster.store.checkpoints import Checkpoint, write_chunk
@@ -77,6 +78,13 @@ def _new_pending(engine, plan):
     return p.admitted, p.finished, {s.conversation_id: s.pending for s in p.steps}
 
 
+def _old_held(engine, plan):
+    state = load_wave_state(engine, plan, wave_keys(engine, plan.workflow.workflow_id), len(plan.steps) - 1)
+    failed = [ps.failed for ps in state.postings.values() if ps.failed is not None]
+    retried = sum(1 for cp in failed if cp.snapshot.get("retryable", False))
+    return Held(len(failed) - retried, retried)
+
+
 def _seed(engine, plan, rng, n=60, wave_size=3):
     upsert_postings(engine, [{"posting_id": f"p{i:03d}", "job_title": "t", "job_description": "d"} for i in range(n)])
     admitted = admit(engine, plan.workflow.workflow_id, wave_size)
@@ -113,6 +121,7 @@ def test_sql_standing_agrees_with_the_python_rebuild(engine, seed):
             assert unfinished_waves(engine, p, retry) == expected
             assert unfinished_waves(engine, p, retry) == expected  # again, now through the finished markers
         assert _new_pending(engine, p) == _old_pending(engine, p)
+        assert held_by_failures(engine, p) == _old_held(engine, p)
 
 
 def test_finished_waves_are_marked_and_a_new_failure_reopens_them(engine):
