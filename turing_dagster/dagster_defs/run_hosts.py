@@ -32,20 +32,19 @@ def own_hosts(workflow_name: str) -> str | None:
 
 
 def workflow_hosts(workflow_name: str) -> str:
-    """The tag value: the hosts this workflow's runs drive, normalised, sorted, comma-joined."""
-    raw = (
-        own_hosts(workflow_name)
-        or os.environ.get("TURING_OLLAMA_HOSTS", "").strip()
-        or os.environ.get("OLLAMA_HOST", "").strip()
-        or settings.DEFAULT_OLLAMA_HOST
-    )
-    entries = [h for h in raw.split(",") if h.strip()]
+    """The tag value: the hosts this workflow's runs drive, normalised, sorted, comma-joined.
+
+    The same resolution as the `OllamaModels` resource (`settings.ollama_hosts`), from the workflow's
+    own list when it has one.
+    """
+    own = own_hosts(workflow_name)
     try:
-        hosts = {settings.normalize_host(h) for h in entries}
+        hosts = settings.ollama_hosts(own)
     except ValueError:
         # a malformed entry: the run itself fails on it in one line; the tag must not break loading
-        hosts = {h.strip() for h in entries}
-    return ",".join(sorted(hosts))
+        raw = own or os.environ.get("TURING_OLLAMA_HOSTS", "") or os.environ.get("OLLAMA_HOST", "")
+        hosts = [h.strip() for h in raw.split(",") if h.strip()]
+    return ",".join(sorted(set(hosts)))
 
 
 def host_tags(workflow: Workflow) -> dict[str, str]:
