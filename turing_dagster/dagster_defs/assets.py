@@ -3,13 +3,13 @@
 
 
 import json
+from dataclasses import dataclass
+from functools import partial
 
 import dagster as dg
 
-from turing_dagster import settings
 from turing_dagster.dagster_defs.gpu_timeline import StepCalls
 from turing_dagster.dagster_defs.partitions import wave_partitions
-from turing_dagster.dagster_defs.registry import register
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
 from turing_dagster.steps.llm_side import llm_chunks, open_session
 from turing_dagster.steps.python_side import python_chunks
@@ -29,6 +29,16 @@ def asset_key(workflow: Workflow, step: PlannedStep) -> dg.AssetKey:
     return dg.AssetKey([workflow.name, asset_name(step.conversation)])
 
 
+@dataclass(frozen=True)
+class Sibling:
+    """A conversation run inside its execution order's multi-asset (siblings/): which output it is,
+    and whether it draws the run's GPU timeline (None: decide as a lone asset does)."""
+
+    key: dg.AssetKey
+    output_name: str
+    last: bool | None
+
+
 def _run_step(
     context: dg.AssetExecutionContext,
     plan: WorkflowPlan,
@@ -37,9 +47,12 @@ def _run_step(
     ollama: OllamaModels,
     state: WaveState | None,
     chunk_size: int,
+    sibling: "Sibling | None" = None,
 ) -> StepOutput:
+    """One conversation over the run's waves; `sibling`: its place in a group's multi-asset."""
     engine = store.engine()
-    gpu = StepCalls(context, plan, step, ollama)
+    output_name = sibling.output_name if sibling else None
+    gpu = StepCalls(context, plan, step, ollama, output_name=output_name, last=sibling.last if sibling else None)
     waves = sorted(context.partition_keys)  # a range run hands them over unordered
     # each store call below is one transaction, safe to repeat after a lost connection (a database restart)
     retry = context.log.warning
@@ -95,26 +108,24 @@ def _run_step(
         chunk_size=chunk_size,
         stats=stats,
         holder=holder,
-        add_wave_metadata=context.add_asset_metadata,
+        add_wave_metadata=(
+            partial(context.add_asset_metadata, asset_key=sibling.key) if sibling else context.add_asset_metadata
+        ),
     )
 
 
-def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: int) -> dg.AssetsDefinition:
+def spec_fields(plan: WorkflowPlan, step: PlannedStep, previous: PlannedStep | None) -> dict:
+    """What the UI shows of a conversation's asset: its key, lineage, version, kind and description."""
     workflow, conv = plan.workflow, step.conversation
-    previous = plan.steps[step.index - 1] if step.index else None
     # lineage the UI shows: who can route postings here and whose outputs the prompt reads
     sources = set(workflow.predecessors(conv.name)) | workflow.placeholder_sources(conv.name)
     if previous is not None:
         sources.discard(previous.conversation.name)
-    deps = [asset_key(workflow, plan.step(name)) for name in sorted(sources)]
-    common = dict(
+    return dict(
         key=asset_key(workflow, step),
-        deps=deps,
-        partitions_def=wave_partitions(workflow.name),
+        deps=[asset_key(workflow, plan.step(name)) for name in sorted(sources)],
         group_name=workflow.name,
         code_version=workflow.code_version(conv.name),
-        io_manager_key=IO_MANAGER_KEY,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"python"} if conv.is_python else {"ollama"},
         description=f"{conv.name} (conversation {conv.conversation_id}, order {conv.execution_order}): {conv.actor}",
         metadata={
@@ -123,6 +134,17 @@ def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: 
             "actor": conv.actor,
             "save_to": conv.save_to or "",
         },
+    )
+
+
+def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: int) -> dg.AssetsDefinition:
+    workflow = plan.workflow
+    previous = plan.steps[step.index - 1] if step.index else None
+    common = dict(
+        **spec_fields(plan, step, previous),
+        partitions_def=wave_partitions(workflow.name),
+        io_manager_key=IO_MANAGER_KEY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     if previous is None:
 
@@ -139,8 +161,3 @@ def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep, chunk_size: 
         return _run_step(context, plan, step, store, ollama, state, chunk_size)
 
     return next_step
-
-
-def build_workflow_assets(workflow: Workflow, chunk_size: int = settings.DEFAULT_CHUNK_SIZE) -> list[dg.AssetsDefinition]:
-    plan = register(workflow)
-    return [build_conversation_asset(plan, step, chunk_size) for step in plan.steps]

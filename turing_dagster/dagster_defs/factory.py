@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import dagster as dg
 
-from turing_dagster.dagster_defs.assets import build_workflow_assets
+from turing_dagster import settings
+from turing_dagster.dagster_defs.assets import build_conversation_asset
 from turing_dagster.dagster_defs.checks import build_workflow_checks
 from turing_dagster.dagster_defs.partitions import wave_partitions
-from turing_dagster.dagster_defs.registry import plan_for
+from turing_dagster.dagster_defs.registry import plan_for, register
 from turing_dagster.dagster_defs.run_hosts import host_run_config, host_tags
 from turing_dagster.dagster_defs.sensors import build_new_postings_sensor
+from turing_dagster.dagster_defs.siblings import build_sibling_assets
 from turing_dagster.workflows.spec import Workflow
+
+
+def build_workflow_assets(workflow: Workflow, chunk_size: int = settings.DEFAULT_CHUNK_SIZE) -> list[dg.AssetsDefinition]:
+    """One asset per conversation; conversations sharing an execution order form one multi-asset."""
+    plan = register(workflow)
+    return [
+        build_conversation_asset(plan, group[0], chunk_size) if len(group) == 1
+        else build_sibling_assets(plan, group, chunk_size)
+        for group in plan.groups
+    ]
 
 
 def workflow_definitions(workflow: Workflow, chunk_size: int) -> dg.Definitions:

@@ -16,7 +16,7 @@ import dagster as dg
 from turing_dagster.ollama.records import CallRecord
 from turing_dagster.report.timeline import RunTimeline, from_events, iter_events, step_events
 from turing_dagster.steps.results import Producer
-from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
+from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name, group_name
 
 METADATA_KEY = "gpu_timeline"
 
@@ -58,14 +58,15 @@ class StepCalls:
     is done, drains the records into one `gpu_calls` log line; the run's last step then draws the PNG.
     """
 
-    def __init__(self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any):
+    def __init__(self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any,
+                 output_name: str | None = None, last: bool | None = None):
         self.context, self.plan, self.step = context, plan, step
         # the model manager gains `drain_call_records` with the call recording; until then: no calls
         self._drain = getattr(ollama, "drain_call_records", None)
         self.start = time.time()
         self.path = report_path(context.instance, context.run_id)
-        self.last = is_last_step(context, plan, step)
-        context.add_output_metadata({METADATA_KEY: dg.MetadataValue.path(str(self.path))})
+        self.last = is_last_step(context, plan, step) if last is None else last
+        context.add_output_metadata({METADATA_KEY: dg.MetadataValue.path(str(self.path))}, output_name=output_name)
 
     def wrap(self, produce: Producer | None) -> Producer | None:
         if produce is None:
@@ -114,4 +115,7 @@ def is_last_step(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: Pl
         names = {k.path[-1] for k in run.asset_selection if k.path[0] == prefix}
     elif run.step_keys_to_execute:  # e.g. `materialize(selection=...)`: a step key is the asset key joined by "__"
         names = {k.removeprefix(f"{prefix}__") for k in run.step_keys_to_execute}
+        for group in plan.groups:  # siblings run as one multi-asset step, named by their execution order
+            if group_name(group[0].conversation.execution_order) in names:
+                names |= {asset_name(s.conversation) for s in group}
     return not any(asset_name(s.conversation) in names for s in plan.steps[step.index + 1 :])

@@ -13,6 +13,11 @@ def asset_name(conversation: Conversation) -> str:
     return f"{conversation.execution_order:02d}_{conversation.name}"
 
 
+def group_name(execution_order: int) -> str:
+    """The op name suffix of an execution order shared by several conversations (one multi-asset)."""
+    return f"{execution_order:02d}_group"
+
+
 @dataclass(frozen=True)
 class PlannedStep:
     index: int
@@ -77,6 +82,15 @@ class WorkflowPlan:
     @cached_property
     def by_asset_name(self) -> dict[str, PlannedStep]:
         return {asset_name(s.conversation): s for s in self.steps}
+
+    @cached_property
+    def groups(self) -> list[list[PlannedStep]]:
+        """The steps by execution order, each group in plan order. Siblings (one group) are independent:
+        routing only goes to a higher execution order, so a posting visits at most one of them."""
+        found: dict[int, list[PlannedStep]] = {}
+        for s in self.steps:
+            found.setdefault(s.conversation.execution_order, []).append(s)
+        return list(found.values())
 
     def step(self, name: str) -> PlannedStep:
         return self.by_name[name]

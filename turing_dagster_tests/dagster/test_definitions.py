@@ -25,8 +25,10 @@ def test_every_conversation_is_a_wave_partitioned_asset_in_plan_order(workflows_
     score = graph.get(dg.AssetKey(["branchy", "06_score"]))
     assert {k.path[-1] for k in score.parent_keys} == {"05_pick"}
     skills = graph.get(dg.AssetKey(["branchy", "06_skills"]))
-    # same execution order: skills follows score in the plan, reads clean, is routed from pick
-    assert {k.path[-1] for k in skills.parent_keys} == {"06_score", "05_pick", "01_clean"}
+    # same execution order: siblings, not a chain; skills reads clean and is routed from pick
+    assert {k.path[-1] for k in skills.parent_keys} == {"05_pick", "01_clean"}
+    # the siblings are one multi-asset step, which orders them at run time (resident models first)
+    assert defs.get_assets_def(skills.key) is defs.get_assets_def(score.key)
     assert defs.resolve_job_def("branchy").executor_def.name == "in_process"
     sensor = defs.resolve_sensor_def("branchy_new_postings")
     assert sensor.job_name == "branchy" and sensor.minimum_interval_seconds == 30

@@ -6,7 +6,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY, build_workflow_assets
+from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
+from turing_dagster.dagster_defs.factory import build_workflow_assets
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
 from turing_dagster.steps.wave_state import LOADED

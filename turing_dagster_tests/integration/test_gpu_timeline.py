@@ -16,7 +16,8 @@ import pytest
 from pydantic import PrivateAttr
 
 from turing_dagster.cli import main
-from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY, build_workflow_assets
+from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
+from turing_dagster.dagster_defs.factory import build_workflow_assets
 from turing_dagster.dagster_defs.gpu_timeline import METADATA_KEY, report_path, run_events
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
