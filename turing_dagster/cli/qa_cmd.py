@@ -41,11 +41,11 @@ def qa(workflow: str, waves: tuple[str, ...], as_json: bool, show: int) -> None:
     click.echo(f"QA of {spec.name} over {scope}")
     for f in findings:
         share = f" ({f.share:.0%})" if f.checked else ""
-        click.echo(f"{f.severity:<5}  {f.asset:<28} {f.check:<18} {len(f.offenders)}/{f.checked} {f.unit}{share}")
+        click.echo(f"{f.severity:<5}  {f.asset:<28} {f.check:<18} {f.offending}/{f.checked} {f.unit}{share}")
         if f.severity != OK:
             for pid, what in f.offenders[:show]:
                 click.echo(f"{'':7}{pid}: {what}")
-            if len(f.offenders) > show:
-                click.echo(f"{'':7}... and {len(f.offenders) - show} more")
+            if f.offending > show:
+                click.echo(f"{'':7}... and {f.offending - show} more")
     bad = [f for f in findings if f.severity != OK]
     click.echo(f"{len(findings)} checks: {len(findings) - len(bad)} passed, {len(bad)} with findings")

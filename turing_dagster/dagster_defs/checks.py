@@ -35,7 +35,7 @@ def _markdown(finding: Finding, shown: int) -> str:
     if not finding.offenders:
         return "none"
     lines = [f"- `{pid}`: {what}" for pid, what in finding.offenders[:shown]]
-    hidden = len(finding.offenders) - shown
+    hidden = finding.offending - shown
     return "\n".join(lines + ([f"- ... and {hidden} more"] if hidden > 0 else []))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from turing_dagster.steps.qa_text import grounded, stems, template_holes, unsupported_facts
+from turing_dagster.steps.wave_state import LOADED
 from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
 from turing_dagster.store.waves import load_postings, wave_keys, wave_members
 from turing_dagster.workflows.checks import check_output
@@ -23,6 +24,7 @@ from turing_dagster.workflows.spec import Conversation
 
 OK, WARN, ERROR = "OK", "WARN", "ERROR"
 SHOWN = 20  # offenders listed in metadata and in the terminal; the count is always complete
+KEPT = 1000  # offenders kept per finding: memory stays bounded over any range (the count is complete)
 
 
 @dataclass
@@ -39,6 +41,11 @@ class Finding:
     offenders: list[tuple[str, str]] = field(default_factory=list)
     waves: list[str] = field(default_factory=list)
     thresholds: tuple[float, float] | None = None  # (warn, error) shares, for the hallucination checks
+    offending: int = -1  # all offenders, also those not kept; -1: len(offenders)
+
+    def __post_init__(self) -> None:
+        if self.offending < 0:
+            self.offending = len(self.offenders)
 
     @property
     def passed(self) -> bool:
@@ -46,18 +53,18 @@ class Finding:
 
     @property
     def share(self) -> float:
-        return len(self.offenders) / self.checked if self.checked else 0.0
+        return self.offending / self.checked if self.checked else 0.0
 
     def metadata(self, shown: int = SHOWN) -> dict[str, Any]:
         """Plain values: counts, the share, the thresholds and the first `shown` offenders."""
         data: dict[str, Any] = {
             "checked": self.checked,
             "unit": self.unit,
-            "offending": len(self.offenders),
+            "offending": self.offending,
             "share": round(self.share, 4),
             "waves": ", ".join(self.waves),
             "offenders": [f"{pid}: {what}" for pid, what in self.offenders[:shown]],
-            "offenders_not_shown": max(0, len(self.offenders) - shown),
+            "offenders_not_shown": max(0, self.offending - shown),
         }
         if self.thresholds:
             data["warn_above"], data["error_above"] = self.thresholds
@@ -166,6 +173,7 @@ def _severity(conv: Conversation, share: float, offending: int, thresholded: boo
 def _inputs(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: Sequence[str]) -> _Inputs:
     workflow_id, conv = plan.workflow.workflow_id, step.conversation
     members = [pid for ids in wave_members(engine, workflow_id, waves).values() for pid in ids]
+    LOADED.saw(len(members))
     rows = [
         cp
         for cp in checkpoints_for(engine, workflow_id, members, [conv.conversation_id]).values()
@@ -182,16 +190,24 @@ def _inputs(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: Seq
 
 
 def evaluate(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: Sequence[str]) -> list[Finding]:
-    """Every applicable check of one conversation over the current completed results of `waves`."""
+    """Every applicable check of one conversation over the current completed results of `waves`,
+    read one wave at a time, so a range (or `turing qa` over years of waves) holds one wave's results."""
     conv, waves = step.conversation, sorted(waves)
-    data = _inputs(engine, plan, step, waves)
+    names = applicable_checks(conv)
+    totals: dict[str, tuple[int, int, list[tuple[str, str]]]] = {name: (0, 0, []) for name in names}
+    for wave in waves:
+        data = _inputs(engine, plan, step, [wave])
+        for name in names:
+            checked, offenders = CHECKS[name][2](conv, data)
+            seen, offending, kept = totals[name]
+            totals[name] = (seen + checked, offending + len(offenders), kept + offenders[: KEPT - len(kept)])
     findings = []
-    for name in applicable_checks(conv):
-        description, _, check, unit, thresholded = CHECKS[name]
-        checked, offenders = check(conv, data)
-        finding = Finding(name, conv.name, asset_name(conv), description, OK, checked, unit, offenders, waves,
-                          (conv.qa.warn, conv.qa.error) if thresholded else None)
-        finding.severity = _severity(conv, finding.share, len(offenders), thresholded)
+    for name in names:
+        description, _, _, unit, thresholded = CHECKS[name]
+        checked, offending, kept = totals[name]
+        finding = Finding(name, conv.name, asset_name(conv), description, OK, checked, unit, kept, waves,
+                          (conv.qa.warn, conv.qa.error) if thresholded else None, offending)
+        finding.severity = _severity(conv, finding.share, offending, thresholded)
         findings.append(finding)
     return findings
 

@@ -10,6 +10,7 @@ from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
 from turing_dagster.dagster_defs.factory import build_workflow_assets
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
+from turing_dagster.steps.qa import evaluate_workflow
 from turing_dagster.steps.wave_state import LOADED
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
@@ -18,6 +19,7 @@ from turing_dagster.store.schema import posting_state_checkpoints as psc
 from turing_dagster.store.schema import postings
 from turing_dagster.store.waves import admit
 from turing_dagster.workflows.loader import load_workflows
+from turing_dagster.workflows.plan import WorkflowPlan
 
 
 @pytest.fixture
@@ -135,4 +137,8 @@ def test_a_range_of_many_waves_holds_one_wave_at_a_time(workflows_dir, instance,
     assert result.success and len(waves) == 10
     assert len({pid for pid, _ in _statuses(engine)}) == 30  # the whole range went through every step
     assert LOADED.loads > 10 and LOADED.peak == 3  # never more than one wave (3) in memory at once
+    LOADED.reset()
+    findings = evaluate_workflow(engine, WorkflowPlan(wf), waves)  # the QA checks over the same range
+    assert findings and all(f.waves == waves for f in findings)
+    assert LOADED.loads >= 10 and LOADED.peak == 3  # QA reads the range one wave at a time too
     dispose_all()
