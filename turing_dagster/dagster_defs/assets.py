@@ -39,8 +39,9 @@ def _run_step(
     chunk_size: int,
 ) -> StepOutput:
     engine = store.engine()
-    gpu = StepCalls(context, plan, step, ollama)
-    waves = sorted(context.partition_keys)  # a range run hands them over unordered
+    # a range run hands them over unordered; read once: each read queries Dagster's partition storage
+    waves = sorted(context.partition_keys)
+    gpu = StepCalls(context, plan, step, ollama, waves)
     # each store call below is one transaction, safe to repeat after a lost connection (a database restart)
     retry = context.log.warning
     try:

@@ -58,8 +58,10 @@ class StepCalls:
     is done, drains the records into one `gpu_calls` log line; the run's last step then draws the PNG.
     """
 
-    def __init__(self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any):
-        self.context, self.plan, self.step = context, plan, step
+    def __init__(
+        self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any, waves: list[str]
+    ):
+        self.context, self.plan, self.step, self.waves = context, plan, step, waves
         # the model manager gains `drain_call_records` with the call recording; until then: no calls
         self._drain = getattr(ollama, "drain_call_records", None)
         self.start = time.time()
@@ -88,7 +90,7 @@ class StepCalls:
             events = step_events(
                 conv.name, self.start, time.time(), records,
                 workflow=self.plan.workflow.name, execution_order=conv.execution_order, model=conv.model,
-                waves=sorted(self.context.partition_keys),
+                waves=self.waves,
             )
             for event in events:
                 self.context.log.debug(json.dumps(event))
