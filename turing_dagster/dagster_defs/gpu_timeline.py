@@ -6,6 +6,7 @@ the file every step's materialization links to (`gpu_timeline`). `turing report`
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,10 @@ class StepCalls:
         self.path = report_path(context.instance, context.run_id)
         self.last = is_last_step(context, plan, step)
         context.add_output_metadata({METADATA_KEY: dg.MetadataValue.path(str(self.path))})
+        if self.last:
+            # matplotlib takes ~0.5 s CPU to import: do it while this step mostly waits on its model calls,
+            # not after them (the draw then finds it imported; Python's import lock makes that safe)
+            threading.Thread(target=_import_renderer, name="turing-import-matplotlib", daemon=True).start()
 
     def wrap(self, produce: Producer | None) -> Producer | None:
         if produce is None:
@@ -106,6 +111,13 @@ class StepCalls:
         logged = [e for e in run_events(instance, run_id) if (e["conversation"], e["step_start"]) != here]
         write_report(instance, self.context.run, self.plan.workflow.name, self.path, logged + mine)
         self.context.log.info(f"GPU timeline of this run: {self.path}")
+
+
+def _import_renderer() -> None:
+    try:
+        import turing_dagster.report.render  # noqa: F401
+    except Exception:  # noqa: BLE001  # the draw imports it again and reports what is wrong
+        pass
 
 
 def is_last_step(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:
