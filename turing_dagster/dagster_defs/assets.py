@@ -52,8 +52,9 @@ def _run_step(
     """One conversation over the run's waves; `sibling`: its place in a group's multi-asset."""
     engine = store.engine()
     output_name = sibling.output_name if sibling else None
-    gpu = StepCalls(context, plan, step, ollama, output_name=output_name, last=sibling.last if sibling else None)
-    waves = sorted(context.partition_keys)  # a range run hands them over unordered
+    # a range run hands them over unordered; read once: each read queries Dagster's partition storage
+    waves = sorted(context.partition_keys)
+    gpu = StepCalls(context, plan, step, ollama, waves, output_name=output_name, last=sibling.last if sibling else None)
     # each store call below is one transaction, safe to repeat after a lost connection (a database restart)
     retry = context.log.warning
     try:

@@ -6,6 +6,7 @@ the file every step's materialization links to (`gpu_timeline`). `turing report`
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,15 +59,21 @@ class StepCalls:
     is done, drains the records into one `gpu_calls` log line; the run's last step then draws the PNG.
     """
 
-    def __init__(self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any,
-                 output_name: str | None = None, last: bool | None = None):
-        self.context, self.plan, self.step = context, plan, step
+    def __init__(
+        self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any, waves: list[str],
+        output_name: str | None = None, last: bool | None = None,
+    ):
+        self.context, self.plan, self.step, self.waves = context, plan, step, waves
         # the model manager gains `drain_call_records` with the call recording; until then: no calls
         self._drain = getattr(ollama, "drain_call_records", None)
         self.start = time.time()
         self.path = report_path(context.instance, context.run_id)
         self.last = is_last_step(context, plan, step) if last is None else last
         context.add_output_metadata({METADATA_KEY: dg.MetadataValue.path(str(self.path))}, output_name=output_name)
+        if self.last:
+            # matplotlib takes ~0.5 s CPU to import: do it while this step mostly waits on its model calls,
+            # not after them (the draw then finds it imported; Python's import lock makes that safe)
+            threading.Thread(target=_import_renderer, name="turing-import-matplotlib", daemon=True).start()
 
     def wrap(self, produce: Producer | None) -> Producer | None:
         if produce is None:
@@ -89,7 +96,7 @@ class StepCalls:
             events = step_events(
                 conv.name, self.start, time.time(), records,
                 workflow=self.plan.workflow.name, execution_order=conv.execution_order, model=conv.model,
-                waves=sorted(self.context.partition_keys),
+                waves=self.waves,
             )
             for event in events:
                 self.context.log.debug(json.dumps(event))
@@ -105,6 +112,13 @@ class StepCalls:
         logged = [e for e in run_events(instance, run_id) if (e["conversation"], e["step_start"]) != here]
         write_report(instance, self.context.run, self.plan.workflow.name, self.path, logged + mine)
         self.context.log.info(f"GPU timeline of this run: {self.path}")
+
+
+def _import_renderer() -> None:
+    try:
+        import turing_dagster.report.render  # noqa: F401
+    except Exception:  # noqa: BLE001  # the draw imports it again and reports what is wrong
+        pass
 
 
 def is_last_step(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:

@@ -65,18 +65,23 @@ class CheckpointIOManager(dg.ConfigurableIOManager):
                 }
             )
         )
-        for wave in obj.waves if obj.add_wave_metadata else []:
-            obj.add_wave_metadata(
-                {
-                    "wave_completed": stats.count("completed", wave),
-                    "wave_failed": stats.count("failed", wave),
-                    "wave_skipped": stats.count("skipped", wave),
-                },
-                partition_key=wave,
-            )
+        per_wave = {
+            wave: {
+                "wave_completed": stats.count("completed", wave),
+                "wave_failed": stats.count("failed", wave),
+                "wave_skipped": stats.count("skipped", wave),
+            }
+            for wave in obj.waves
+        }
+        # one wave: the output's metadata is that partition's (add_asset_metadata would query Dagster's
+        # partition storage to check the key); a range: each partition its own counts
+        single = per_wave[obj.waves[0]] if obj.add_wave_metadata and len(obj.waves) == 1 else {}
+        for wave, counts in per_wave.items() if obj.add_wave_metadata and not single else []:
+            obj.add_wave_metadata(counts, partition_key=wave)
         context.add_output_metadata(
             {
                 **{k: v for k, v in summary.items() if v is not None},
+                **single,
                 "already_done": obj.already_done,
                 "not_ready": obj.not_ready,
                 "waves": ", ".join(obj.waves),

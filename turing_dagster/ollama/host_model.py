@@ -102,14 +102,15 @@ class HostModel:
                 self.pool.recorder.record(self.host, self.norm, "load", wall, ok=ok)
             seconds = time.monotonic() - started
             self.loads += 1
-            self.pool.log.info(f"loaded model {self.model} on {self.host} in {seconds:.2f} s")
+            evicted: set[str] = set()
             if not exclusive and others:
                 # the server made room by its own accounting; say what it let go, nothing to undo
                 evicted = {model_name(m) for m in others} - set(self.pool.resident_models(self.host))
-                if evicted:
-                    self.pool.log.info(f"{self.host} evicted {', '.join(sorted(evicted))} to hold {self.model}")
                 for gone in sorted(evicted):  # the timeline shows the server's eviction as an unload
                     self.pool.recorder.record(self.host, gone, "unload", wall)
+            # one line (one event-log write in a Dagster run) for the load and what it pushed out
+            let_go = f"; {self.host} evicted {', '.join(sorted(evicted))} to hold it" if evicted else ""
+            self.pool.log.info(f"loaded model {self.model} on {self.host} in {seconds:.2f} s{let_go}")
         self.load_seconds += seconds
         self.ready = True
         return seconds

@@ -5,10 +5,14 @@ parallel slots, residency (max loaded models, keep_alive) and faults are simulat
     with start_simulator(SimulatorConfig(parallel=2), port=0) as sim:
         ollama.Client(host=sim.url).generate(model="gemma2", prompt="...")
         sim.timeline()["counts"]
+
+The server (aiohttp) is imported on first use of `start_simulator` / `SimulatorHandle`: every `turing`
+command registers `simulate-ollama`, and none of the others should pay for aiohttp (~0.3 s).
 """
 
+from typing import Any
+
 from .config import BANNER, FaultConfig, ModelProfile, SimulatorConfig, normalize_model_name, parse_keep_alive
-from .server import SimulatorHandle, start_simulator
 
 __all__ = [
     "BANNER",
@@ -20,3 +24,11 @@ __all__ = [
     "parse_keep_alive",
     "start_simulator",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("SimulatorHandle", "start_simulator"):
+        from . import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

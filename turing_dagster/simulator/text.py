@@ -217,7 +217,11 @@ def _pattern(term: str) -> re.Pattern:
     return re.compile(r"(?<![\w+#.])" + re.escape(term) + r"(?![\w+#]|\.\w)", flags)
 
 
-_SKILL_PATTERNS = [(s, _pattern(s)) for s in SKILLS] + [(s, _pattern(a)) for a, s in _ALIASES.items()]
+# (skill, the term lower-cased, its pattern): a match of an ASCII term implies that the lower-cased text
+# holds the lower-cased term, unless the text has one of the 4 characters re.IGNORECASE matches to an
+# ASCII letter; that substring test is far cheaper than the search, and most terms are absent from a posting
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")  # İ ı ſ K (Kelvin): found by testing every code point
+_SKILL_PATTERNS = [(s, s.lower(), _pattern(s)) for s in SKILLS] + [(s, a.lower(), _pattern(a)) for a, s in _ALIASES.items()]
 _STOP = {"The", "We", "Our", "You", "Your", "This", "That", "These", "Job", "Role", "Company", "Team", "If",
          "In", "As", "At", "For", "And", "With", "Are", "Is", "Will", "Who", "What", "Why", "How", "Please",
          "Apply", "About", "Responsibilities", "Requirements", "Benefits", "Summary", "Description", "It",
@@ -227,8 +231,11 @@ _STOP = {"The", "We", "Our", "You", "Your", "This", "That", "These", "Job", "Rol
 def find_skills(text: str, limit: int = 8, fallback: bool = True) -> list[str]:
     """Known skills in order of appearance; then (``fallback``) capitalised phrases."""
     text = strip_html(text)
+    lowered = None if _FOLDS_TO_ASCII.intersection(text) else text.lower()  # None: every pattern searched
     hits: dict[str, int] = {}
-    for skill, pattern in _SKILL_PATTERNS:
+    for skill, needle, pattern in _SKILL_PATTERNS:
+        if lowered is not None and needle.isascii() and needle not in lowered:
+            continue
         match = pattern.search(text)
         if match and (skill not in hits or match.start() < hits[skill]):
             hits[skill] = match.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from turing_dagster.workflows.placeholders import POSTING_PREFIX, find_placeholders
 
@@ -26,6 +27,7 @@ MONEY_RE = re.compile(
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the word; postings repeat most of their words
 def stem(word: str) -> str:
     """Strip suffixes until none is left: "management" -> "manage" -> "manag", as "managing" -> "manag"."""
     while True:

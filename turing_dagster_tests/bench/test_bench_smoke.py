@@ -31,3 +31,11 @@ def test_a_tiny_bench_writes_the_table_and_the_json(tmp_path, monkeypatch):
     assert header.count("|") == len(COLUMNS) + 1
     assert sum(line.startswith("| ") and not line.startswith("| variant") for line in table.splitlines()) >= 5 + 2 + 1
     assert "new postings on 20 vs 10 history:" in table
+
+
+def test_overhead_fit_splits_fixed_and_per_call_cost():
+    from bench.overhead import fit
+
+    fixed, per_call = fit([(100, 3.2), (400, 3.8), (100, 3.2), (400, 3.8)])
+    assert math.isclose(fixed, 3.0) and math.isclose(per_call, 0.002)
+    assert fit([(100, 3.0), (100, 4.0)]) == (3.5, 0.0)  # one size: no slope to fit

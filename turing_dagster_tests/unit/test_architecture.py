@@ -128,9 +128,12 @@ def test_cli_commands_that_need_no_dagster_do_not_import_it(argv):
         "    pass\n"
         "loaded = sorted(m for m in sys.modules if m == 'dagster' or m.startswith('dagster.'))\n"
         "print('DAGSTER', len(loaded))\n"
+        "print('AIOHTTP', 'aiohttp' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "DAGSTER 0" in out.stdout, out.stdout + out.stderr
+    # the simulator's server is imported only to serve: every command would pay ~0.3 s for aiohttp
+    assert "AIOHTTP False" in out.stdout, out.stdout + out.stderr
 
 
 def test_init_and_postings_load_do_not_import_dagster(tmp_path):

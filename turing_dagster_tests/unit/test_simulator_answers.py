@@ -213,3 +213,19 @@ def test_model_names_and_keep_alive_follow_ollama():
     assert parse_keep_alive(None, default=12.0) == 12.0
     with pytest.raises(ValueError):
         parse_keep_alive("soon")
+
+
+def test_find_skills_substring_prefilter_finds_what_every_pattern_search_finds():
+    from turing_dagster.simulator import text as t
+
+    def searched(s: str) -> list[str]:  # the search of every pattern, without the substring test
+        hits: dict[str, int] = {}
+        for skill, _, pattern in t._SKILL_PATTERNS:
+            m = pattern.search(s)
+            if m and (skill not in hits or m.start() < hits[skill]):
+                hits[skill] = m.start()
+        return [k for k, _ in sorted(hits.items(), key=lambda kv: kv[1])]
+
+    for s in ["Python, SQL and k8s; PYTHON again", "We use go and Go, R and sql", "\u017fql, \u212aubernetes, python",
+              "Postgres\u2022Docker \u2014 \u00e9quipe, Machine Learning (scikit-learn)", "C++ and C# or .NET"]:
+        assert t.find_skills(s, limit=50, fallback=False) == searched(s)[:50], s
