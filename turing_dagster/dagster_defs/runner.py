@@ -16,6 +16,7 @@ from turing_dagster.settings import DagsterHomeError
 from turing_dagster.steps.progress import step_versions
 from turing_dagster.store import claims, current
 from turing_dagster.store.admission import admit_pending
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
 from turing_dagster.workflows.plan import WorkflowPlan
@@ -173,5 +174,6 @@ def run_workflow(
         report.run_ids.append(result.run_id)
         _collect(report, result)
     if report.ranges:  # mark what these runs finished, so the next `turing run` does not read it again
-        unfinished_waves(engine, WorkflowPlan(workflow))
+        # the runs rode over a database restart: so does this, rather than exit 1 after the work is done
+        with_reconnect(lambda: unfinished_waves(engine, WorkflowPlan(workflow)), "marking finished waves")
     return report

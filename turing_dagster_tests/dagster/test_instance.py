@@ -11,17 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import dagster as dg
-import pytest
-import sqlalchemy as sa
 
 from turing_dagster.dagster_defs.instance import LOCK_FILE, home_lock, register_partitions
-from turing_dagster.dagster_defs.runner import run_workflow
-from turing_dagster.settings import DagsterHomeError
-from turing_dagster.store.engine import get_engine
-from turing_dagster.store.migrate import upgrade
-from turing_dagster.workflows.loader import load_workflows
-from turing_dagster_tests.conftest import WORKFLOWS
-from turing_dagster_tests.integration.helpers import make_postings
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE = "from turing_dagster.dagster_defs.instance import dagster_instance; dagster_instance(); print('created')"
@@ -92,30 +83,3 @@ def test_partitions_added_by_several_processes_at_once_are_all_there(tmp_path):
     with dg.DagsterInstance.get() as instance:
         assert sorted(instance.get_dynamic_partitions("race_waves")) == [f"w{i}" for i in range(8)]
 
-
-class _StorageGone:
-    """A job whose run dies in Dagster's own storage, as when its PostgreSQL stays away longer than
-    dagster-postgres retries a connection."""
-
-    def execute_in_process(self, **_):
-        from dagster_postgres.utils import DagsterPostgresException
-
-        try:
-            raise sa.exc.OperationalError("SELECT 1", {}, Exception(
-                'connection to server at "127.0.0.1", port 5432 failed: Connection refused\n\tIs the server running?'))
-        except sa.exc.OperationalError as exc:
-            raise DagsterPostgresException("too many retries for DB connection") from exc
-
-
-def test_dagster_storage_lost_during_a_run_is_one_line(tmp_path, instance):
-    engine = get_engine(f"sqlite:///{tmp_path / 'turing.db'}")
-    upgrade(engine)
-    make_postings(engine, 2)
-    wf = next(w for w in load_workflows(WORKFLOWS) if w.name == "pyonly")
-    with pytest.raises(DagsterHomeError) as lost:
-        run_workflow(engine, wf, _StorageGone(), instance, 10, echo=lambda _: None)
-    assert str(lost.value).splitlines() == [
-        f"DAGSTER_HOME={instance.root_directory}: Dagster's storage failed during the run (too many retries for DB "
-        'connection: connection to server at "127.0.0.1", port 5432 failed: Connection refused); committed chunks '
-        "are kept and the next `turing run` continues from there"
-    ]
