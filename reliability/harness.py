@@ -45,7 +45,7 @@ class Env:
     def __init__(self, root: Path, db: str, sim, chunk: int = 5, home: Path | None = None):
         from turing_dagster.store.engine import dispose_all
 
-        self.root, self.db, self.sim = root, db, sim
+        self.root, self.db, self.sim, self.chunk = root, db, sim, chunk
         root.mkdir(parents=True, exist_ok=True)
         self.home = home or root / "dagster_home"
         self.home.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from reliability.database import database_connections_terminated, postgres_restarted, postgres_unreachable
 from reliability.harness import Ctx, Row, table
 from reliability.inputs import bad_input_files, hostile_postings, secrets_in_urls
 from reliability.runs import (
     concurrent_runs,
-    database_connections_terminated,
     hung_server,
     injected_errors,
     sensor_ticks_and_runs,
@@ -42,6 +42,10 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "hung": hung_server,
     "dies": server_dies_and_returns,
     "pgkill": database_connections_terminated,
+    "pgrestart": postgres_restarted(dagster_on_postgres=False),
+    "pgrestart_dagster": postgres_restarted(dagster_on_postgres=True),
+    "pgdown": postgres_unreachable(10, dagster_on_postgres=False),
+    "pgdown_dagster": postgres_unreachable(10, dagster_on_postgres=True),
     "concurrent2": concurrent_runs(2),
     "concurrent3": concurrent_runs(3),
     "ticks": sensor_ticks_and_runs,
@@ -50,7 +54,7 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "secrets": secrets_in_urls,
 }
 ONCE = {"hung", "badfiles"}  # nothing in them depends on the store's database
-POSTGRES_ONLY = {"pgkill"}
+POSTGRES_ONLY = {"pgkill", "pgrestart", "pgrestart_dagster", "pgdown", "pgdown_dagster"}
 
 
 def run_scenarios(names: list[str], fast: bool = False, dbs: list[str] | None = None) -> list[Row]:
