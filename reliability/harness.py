@@ -77,13 +77,20 @@ class Env:
                                 stderr=subprocess.PIPE, text=True, cwd=self.root)
 
     def load(self, n: int, texts: list[str] | None = None) -> None:
-        texts = texts or [TEXT]
-        f = self.root / "postings.jsonl"
+        self.ids = []
+        self._load(n, texts or [TEXT], ["init"])
+
+    def load_more(self, n: int) -> None:
+        """`n` new postings beside those loaded already (no `turing init`)."""
+        self._load(n, [TEXT], [])
+
+    def _load(self, n: int, texts: list[str], init: list[str]) -> None:
+        f = self.root / f"postings{len(self.ids)}.jsonl"
         records = [{"posting_id": f"p{i:03d}", "job_title": f"Role {i}", "job_description": texts[i % len(texts)]}
-                   for i in range(n)]
+                   for i in range(len(self.ids), len(self.ids) + n)]
         f.write_text("".join(json.dumps(r) + "\n" for r in records))
-        self.ids = [r["posting_id"] for r in records]
-        for args in (["init"], ["postings", "load", str(f)]):
+        self.ids += [r["posting_id"] for r in records]
+        for args in ([init] if init else []) + [["postings", "load", str(f)]]:
             done = self.turing(*args)
             if done.returncode:
                 raise RuntimeError(f"turing {' '.join(args)}: {done.stderr.strip()}")

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from reliability.daemon import daemon_ticks_and_runs
 from reliability.database import database_connections_terminated, postgres_restarted, postgres_unreachable
 from reliability.harness import Ctx, Row, table
 from reliability.inputs import bad_input_files, hostile_postings, secrets_in_urls
@@ -49,6 +50,7 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "concurrent2": concurrent_runs(2),
     "concurrent3": concurrent_runs(3),
     "ticks": sensor_ticks_and_runs,
+    "daemon": daemon_ticks_and_runs,
     "badfiles": bad_input_files,
     "hostile": hostile_postings,
     "secrets": secrets_in_urls,
