@@ -169,6 +169,6 @@ def sensor_ticks_and_runs(ctx: Ctx) -> Row:
     ok = ok and _clean(run_err + "".join(err for _, _, err in tick_results))
     waves = [json.loads(out or "[]") for _, out, _ in tick_results]
     message = f"3 ticks requested {waves}, run exit {run_code}, rerun exit {final.returncode}"
-    return _row(env, "3 sensor ticks + a run, fresh DAGSTER_HOME", ok, message[:150])
+    return _row(env, "3 sensor evaluations at once + a run, fresh DAGSTER_HOME", ok, message[:150])
 
 

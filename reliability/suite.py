@@ -2,9 +2,13 @@
 
 The `turing` CLI runs in subprocesses against the Ollama SIMULATOR over HTTP (served from this
 process), a SQLite store and, when TURING_TEST_DATABASE_URL is set, a PostgreSQL one (its tables are
-dropped and recreated per scenario: give it a database of its own). Each DAGSTER_HOME is a fresh
-temporary folder with Dagster's SQLite storage. After the disturbance the user's recovery is a plain
-`turing run` (twice at most) and the table counts what is left:
+dropped and recreated per scenario: give it a database of its own; the role needs CREATEDB for the
+rows that put Dagster's storage in a database `<that database>_dagster`). Each DAGSTER_HOME is a fresh
+temporary folder with Dagster's SQLite storage unless the row says otherwise. The restart rows run
+`pg_ctl restart -m fast` on the server in TURING_TEST_PG_DATA (default: .ci/start-postgres's cluster;
+pg_ctl from TURING_TEST_PG_CTL or /usr/lib/postgresql/*/bin), as its owner: everyone connected to that
+server is disconnected for a moment. The outage rows cut a proxy in front of it instead. After the
+disturbance the user's recovery is a plain `turing run` (twice at most) and the table counts what is left:
 
   lost        postings that did not reach the end of the workflow
   duplicated  (posting, conversation) pairs with more than one checkpoint
@@ -91,6 +95,7 @@ def main() -> None:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     rows = run_scenarios(names, fast=args.fast)
     print(table(rows))
-    sys.exit(0 if all(r.outcome == "pass" for r in rows) else 1)
+    # a row that could not run here (no server to restart) says why; it is not a failure of Turing's
+    sys.exit(0 if all(r.outcome in ("pass", "not run") for r in rows) else 1)
 
 
