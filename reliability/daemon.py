@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 
 from reliability.harness import DAGSTER, ROOT, WORKFLOWS, Ctx, Env, Row, _clean, _one_line, _row
@@ -88,8 +89,11 @@ def daemon_ticks_and_runs(ctx: Ctx) -> Row:
     results = []
     try:
         results.append(env.turing("run", "branchy", DAGSTER_HOME=str(home)))
-        env.load_more(12)  # new postings while the daemon ticks: the sensor and a second run race for them
-        time.sleep(1.5)
+        before = _waves(env)
+        env.load_more(12)  # new postings while the daemon ticks: the sensor admits them into a wave and
+        end = time.monotonic() + 30  # asks for a run, which a second `turing run` races to the claim
+        while _waves(env) == before and time.monotonic() < end:
+            time.sleep(0.1)
         results.append(env.turing("run", "branchy", DAGSTER_HOME=str(home)))
         deadline = time.monotonic() + (90 if ctx.fast else 120)
         while time.monotonic() < deadline and daemon.poll() is None:
@@ -108,17 +112,23 @@ def daemon_ticks_and_runs(ctx: Ctx) -> Row:
     # a run that lost the claim race fails at its first step saying so, and did nothing
     bad = [r for r in runs if r[1] not in ("SUCCESS", "FAILURE") or (r[1] == "FAILURE" and BUSY not in r[2])]
     codes = [r.returncode for r in results]
-    ok = (alive and set(codes) <= {0, 3} and final.returncode == 0 and info.returncode == 0 and not bad
-          and all(_clean(r.stderr) and len(r.stderr.strip().splitlines()) <= 1 for r in results))
+    ok = (alive and by_sensor and set(codes) <= {0, 3} and final.returncode == 0 and info.returncode == 0
+          and not bad and all(_clean(r.stderr) and len(r.stderr.strip().splitlines()) <= 1 for r in results))
     statuses = sorted(f"{wave} {status}{' (lost the claim race)' if BUSY in why else ''}"
                       for _, status, why, wave in by_sensor)
+    losers = [r for r in results if r.returncode]
     message = (f"daemon: {len(by_sensor)} sensor run(s) {', '.join(statuses) or '-'}; turing run exits {codes}"
-               + (f", {_one_line(None, results[-1].stderr)}" if any(codes) else ""))
+               + (f", {_one_line(losers[0])}" if losers else ""))
     if not alive:
         message = f"the daemon exited ({daemon.returncode}): {_tail(log)}"
     elif bad:
         message = f"run {bad[0][0]} {bad[0][1]}: {bad[0][2][:80]}"
     return _row(env, "dagster-daemon's sensor + 2 turing runs, new DAGSTER_HOME", ok, message[:150])
+
+
+def _waves(env: Env) -> int:
+    with env.engine().connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM waves")).scalar_one()
 
 
 def _tail(log: Path) -> str:

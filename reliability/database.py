@@ -58,7 +58,20 @@ def _retries(err: str) -> str:
     lines = err.splitlines()
     ours = sum("database connection lost" in line for line in lines)
     dagsters = sum("Retrying failed database connection" in line for line in lines)
-    return f"retry warnings: {ours} Turing's, {dagsters} Dagster's"
+    dropped = sum("Exception while writing logger call to event log" in line for line in lines)
+    return f"retry warnings: {ours} Turing's, {dagsters} Dagster's" + (
+        f"; {dropped} log line(s) Dagster could not store" if dropped else "")
+
+
+def _dagster_statuses(env: Env) -> list[str]:
+    """The runs Dagster recorded in its PostgreSQL storage (read directly, not through a proxy)."""
+    url = sa.make_url(env.url)
+    engine = sa.create_engine(url.set(database=f"{url.database}_dagster"))
+    try:
+        with engine.connect() as conn:
+            return sorted(conn.execute(sa.text("SELECT status FROM runs")).scalars())
+    finally:
+        engine.dispose()
 
 
 def _pg_ctl(url: sa.URL) -> list[str] | str:
@@ -121,7 +134,11 @@ def _mid_step(ctx: Ctx, env: Env, name: str, disturb: Callable[[], str], dagster
     dispose_all()  # this process's pooled connections died too
     out, err = proc.communicate(timeout=600)
     if proc.returncode == 0:
-        return _row(env, name, _clean(err), f"{what}; the run rode over it: exit 0, {_retries(err)}"[:150])
+        # and Dagster's record of the run says what happened (not a run left STARTED)
+        recorded = _dagster_statuses(env) if dagster_pg is not None else ["SUCCESS"]
+        seen = f"; Dagster recorded {', '.join(recorded)}" if dagster_pg is not None else ""
+        ok = _clean(err) and recorded == ["SUCCESS"]
+        return _row(env, name, ok, f"{what}; the run rode over it: exit 0{seen}; {_retries(err)}"[:200])
     again = env.turing("run", "branchy")
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     ok = _clean(err) and len(errors) == 1 and again.returncode == 0
@@ -154,19 +171,24 @@ def postgres_restarted(dagster_on_postgres: bool) -> Callable[[Ctx], Row]:
     return scenario
 
 
-def postgres_unreachable(seconds: float, dagster_on_postgres: bool) -> Callable[[Ctx], Row]:
-    """Every connection to PostgreSQL cut and refused for `seconds` (a proxy in front of it): a restart
-    that takes long, or a network outage, without stopping the server others share."""
-    where = "Dagster's storage on it too" if dagster_on_postgres else "Dagster on SQLite"
-    name = f"PostgreSQL unreachable {seconds:.0f}s mid-step ({where})"
+def postgres_unreachable(seconds: float, cut: str) -> Callable[[Ctx], Row]:
+    """Connections to PostgreSQL cut and refused for `seconds` (a proxy in front of it, so the server
+    others share keeps running): a restart that takes long, or the network gone. `cut`: "store" (Dagster
+    on SQLite), "both" (Dagster's storage on the same server) or "dagster" (only Dagster's storage: the
+    store stays reachable, so the steps go on while Dagster's writes meet the outage)."""
+    name = {
+        "store": f"PostgreSQL unreachable {seconds:.0f}s mid-step (Dagster on SQLite)",
+        "both": f"PostgreSQL unreachable {seconds:.0f}s mid-step (Dagster's storage on it too)",
+        "dagster": f"Dagster's storage (PostgreSQL) unreachable {seconds:.0f}s mid-step, the store up",
+    }[cut]
 
     def scenario(ctx: Ctx) -> Row:
-        key = f"pgdown{seconds:.0f}" + ("-dagster" if dagster_on_postgres else "")
-        env = ctx.env(key, chunk=3, request_seconds=0.02)
+        env = ctx.env(f"pgdown{seconds:.0f}-{cut}", chunk=3, request_seconds=0.02)
         url = sa.make_url(env.url)
         proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
         proxied = url.set(host="127.0.0.1", port=proxy.port)
-        env.env["TURING_DATABASE_URL"] = proxied.render_as_string(hide_password=False)
+        if cut != "dagster":
+            env.env["TURING_DATABASE_URL"] = proxied.render_as_string(hide_password=False)
 
         def outage() -> str:
             proxy.cut()
@@ -175,7 +197,7 @@ def postgres_unreachable(seconds: float, dagster_on_postgres: bool) -> Callable[
             return f"{seconds:.0f}s without a connection"
 
         try:
-            return _mid_step(ctx, env, name, outage, proxied if dagster_on_postgres else None)
+            return _mid_step(ctx, env, name, outage, proxied if cut != "store" else None)
         finally:
             proxy.close()
 

@@ -49,8 +49,9 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "pgkill": database_connections_terminated,
     "pgrestart": postgres_restarted(dagster_on_postgres=False),
     "pgrestart_dagster": postgres_restarted(dagster_on_postgres=True),
-    "pgdown": postgres_unreachable(10, dagster_on_postgres=False),
-    "pgdown_dagster": postgres_unreachable(10, dagster_on_postgres=True),
+    "pgdown": postgres_unreachable(10, cut="store"),
+    "pgdown_dagster": postgres_unreachable(10, cut="both"),
+    "dagsterdown": postgres_unreachable(20, cut="dagster"),
     "concurrent2": concurrent_runs(2),
     "concurrent3": concurrent_runs(3),
     "ticks": sensor_ticks_and_runs,
@@ -60,7 +61,7 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "secrets": secrets_in_urls,
 }
 ONCE = {"hung", "badfiles"}  # nothing in them depends on the store's database
-POSTGRES_ONLY = {"pgkill", "pgrestart", "pgrestart_dagster", "pgdown", "pgdown_dagster"}
+POSTGRES_ONLY = {"pgkill", "pgrestart", "pgrestart_dagster", "pgdown", "pgdown_dagster", "dagsterdown"}
 
 
 def run_scenarios(names: list[str], fast: bool = False, dbs: list[str] | None = None) -> list[Row]:
