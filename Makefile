@@ -45,6 +45,9 @@ lint: install
 	$(BIN)/ruff check turing_dagster turing_dagster_tests bench reliability --select F,E9,E4,B,I
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
+	@# the instance's storage first, under Turing's lock: dagster dev does not take it, and a turing command
+	@# creating the storage at the same moment could leave two alembic heads behind
+	$(BIN)/python -m turing_dagster.dagster_defs.instance >/dev/null
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:

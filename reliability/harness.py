@@ -45,7 +45,7 @@ class Env:
     def __init__(self, root: Path, db: str, sim, chunk: int = 5, home: Path | None = None):
         from turing_dagster.store.engine import dispose_all
 
-        self.root, self.db, self.sim = root, db, sim
+        self.root, self.db, self.sim, self.chunk = root, db, sim, chunk
         root.mkdir(parents=True, exist_ok=True)
         self.home = home or root / "dagster_home"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -77,13 +77,20 @@ class Env:
                                 stderr=subprocess.PIPE, text=True, cwd=self.root)
 
     def load(self, n: int, texts: list[str] | None = None) -> None:
-        texts = texts or [TEXT]
-        f = self.root / "postings.jsonl"
+        self.ids = []
+        self._load(n, texts or [TEXT], ["init"])
+
+    def load_more(self, n: int) -> None:
+        """`n` new postings beside those loaded already (no `turing init`)."""
+        self._load(n, [TEXT], [])
+
+    def _load(self, n: int, texts: list[str], init: list[str]) -> None:
+        f = self.root / f"postings{len(self.ids)}.jsonl"
         records = [{"posting_id": f"p{i:03d}", "job_title": f"Role {i}", "job_description": texts[i % len(texts)]}
-                   for i in range(n)]
+                   for i in range(len(self.ids), len(self.ids) + n)]
         f.write_text("".join(json.dumps(r) + "\n" for r in records))
-        self.ids = [r["posting_id"] for r in records]
-        for args in (["init"], ["postings", "load", str(f)]):
+        self.ids += [r["posting_id"] for r in records]
+        for args in ([init] if init else []) + [["postings", "load", str(f)]]:
             done = self.turing(*args)
             if done.returncode:
                 raise RuntimeError(f"turing {' '.join(args)}: {done.stderr.strip()}")

@@ -11,8 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
 from reliability.harness import (
     DAGSTER,
     Ctx,
@@ -118,41 +116,6 @@ def server_dies_and_returns(ctx: Ctx) -> Row:
     return _row(env, "server dies mid-step, comes back", ok, message[:150], max_repeated=4)
 
 
-def database_connections_terminated(ctx: Ctx) -> Row:
-    env = ctx.env("pgkill", chunk=3, request_seconds=0.02)
-    env.load(30 if ctx.fast else 60)
-    url = sa.make_url(env.url)
-    admin = sa.create_engine(url.set(username="postgres", password=None, database="postgres"),
-                             isolation_level="AUTOCOMMIT")
-    stop, killed = threading.Event(), []
-    proc = env.popen("run", "branchy")
-    _wait_for_progress(env, proc, 0)
-
-    def terminate() -> None:
-        with admin.connect() as conn:
-            while not stop.is_set():  # outages of 0.3 s, a second apart: what a restart looks like
-                end = time.monotonic() + 0.3
-                while time.monotonic() < end:
-                    killed.extend(conn.execute(sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": url.database}).scalars())
-                    time.sleep(0.005)
-                stop.wait(1.0)
-
-    killer = threading.Thread(target=terminate, daemon=True)
-    killer.start()
-    out, err = proc.communicate(timeout=600)
-    stop.set()
-    killer.join(30)
-    admin.dispose()
-    from turing_dagster.store.engine import dispose_all
-
-    dispose_all()
-    ok = proc.returncode == 0 and _clean(err)
-    return _row(env, "PostgreSQL connections terminated mid-run", ok,
-                f"{len(killed)} connections terminated; run exit {proc.returncode} {_one_line(None, err)!r}"[:150])
-
-
 def concurrent_runs(n: int) -> Callable[[Ctx], Row]:
     def scenario(ctx: Ctx) -> Row:
         env = ctx.env(f"concurrent{n}", request_seconds=0.01)
@@ -206,6 +169,6 @@ def sensor_ticks_and_runs(ctx: Ctx) -> Row:
     ok = ok and _clean(run_err + "".join(err for _, _, err in tick_results))
     waves = [json.loads(out or "[]") for _, out, _ in tick_results]
     message = f"3 ticks requested {waves}, run exit {run_code}, rerun exit {final.returncode}"
-    return _row(env, "3 sensor ticks + a run, fresh DAGSTER_HOME", ok, message[:150])
+    return _row(env, "3 sensor evaluations at once + a run, fresh DAGSTER_HOME", ok, message[:150])
 
 

@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
+from turing_dagster.cli.logs import console_logging
 from turing_dagster.cli.qa_cmd import qa
 from turing_dagster.cli.report_cmd import report
 from turing_dagster.cli.run_cmd import run
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
 
     `argv` None: the process's arguments.
     """
+    console_logging()
     problem = ollama_host_problem()
     if problem:  # before any command: every one of them would trip over it
         click.echo(f"error: {problem}", err=True)

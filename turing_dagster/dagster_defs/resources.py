@@ -14,6 +14,7 @@ from turing_dagster.ollama.records import CallRecord
 from turing_dagster.ollama.session import ModelSession
 from turing_dagster.store import claims
 from turing_dagster.store.engine import get_engine
+from turing_dagster.store.retry import with_reconnect
 
 
 class TuringStore(dg.ConfigurableResource):
@@ -53,7 +54,7 @@ class TuringStore(dg.ConfigurableResource):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._stop.set()
         for holder in self._holders:
-            claims.release(self.engine(), holder)
+            with_reconnect(lambda h=holder: claims.release(self.engine(), h), "releasing wave claims")
         self._holders.clear()
 
 

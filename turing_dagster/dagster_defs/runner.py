@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from turing_dagster.dagster_defs.instance import register_partitions
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.run_hosts import host_run_config
+from turing_dagster.settings import DagsterHomeError
 from turing_dagster.steps.progress import step_versions
 from turing_dagster.store import claims, current
 from turing_dagster.store.admission import admit_pending
+from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
 from turing_dagster.workflows.plan import WorkflowPlan
@@ -104,6 +106,21 @@ def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
         report.failures.append(f"run {result.run_id} failed")
 
 
+def _storage_error(exc: Exception, instance: dg.DagsterInstance) -> Exception:
+    """What escapes execute_in_process is Dagster's own trouble (step errors are step failures): when it
+    is its storage's database (gone for longer than dagster-postgres retries a connection), one line."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, sa.exc.OperationalError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return exc
+    what, why = (str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__ for e in (exc, cause.orig or cause))
+    return DagsterHomeError(
+        f"DAGSTER_HOME={instance.root_directory}: Dagster's storage failed during the run ({what}: {why}); "
+        "committed chunks are kept and the next `turing run` continues from there"
+    )
+
+
 def run_workflow(
     engine: sa.Engine,
     workflow: Workflow,
@@ -140,16 +157,23 @@ def run_workflow(
         label = start if start == end else f"{start}..{end}"
         echo(f"running {workflow.name} on wave {label}")
         tags = {RANGE_START: start, RANGE_END: end} if start != end else {}
-        result = job.execute_in_process(
-            # explicit run config replaces the job's per-partition default: keep the workflow's own hosts
-            run_config={**(host_run_config(workflow) or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
-            instance=instance,
-            partition_key=start if start == end else None,
-            tags=tags,
-            raise_on_error=False,
-        )
+        try:
+            result = job.execute_in_process(
+                # explicit run config replaces the job's per-partition default: keep the workflow's own hosts
+                run_config={**(host_run_config(workflow) or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
+                instance=instance,
+                partition_key=start if start == end else None,
+                tags=tags,
+                raise_on_error=False,
+            )
+        except Exception as exc:
+            error = _storage_error(exc, instance)
+            if error is exc:
+                raise
+            raise error from exc
         report.run_ids.append(result.run_id)
         _collect(report, result)
     if report.ranges:  # mark what these runs finished, so the next `turing run` does not read it again
-        unfinished_waves(engine, WorkflowPlan(workflow))
+        # the runs rode over a database restart: so does this, rather than exit 1 after the work is done
+        with_reconnect(lambda: unfinished_waves(engine, WorkflowPlan(workflow)), "marking finished waves")
     return report

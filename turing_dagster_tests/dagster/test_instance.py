@@ -82,3 +82,4 @@ def test_partitions_added_by_several_processes_at_once_are_all_there(tmp_path):
     assert outcomes == Counter(ok=32)
     with dg.DagsterInstance.get() as instance:
         assert sorted(instance.get_dynamic_partitions("race_waves")) == [f"w{i}" for i in range(8)]
+
