@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/waves.py --out bench/results/waves.json
 	$(BIN)/python bench/hosts.py --out bench/results/hosts.json
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)
+	$(BIN)/python bench/overhead.py --out bench/results/overhead.json
 
 ## operator scenarios against real processes (kills, faults, restarts, concurrent runs, bad files): a table;
 ## PostgreSQL rows too when TURING_TEST_DATABASE_URL is set (a database of its own: its tables are dropped)
