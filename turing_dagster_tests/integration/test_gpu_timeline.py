@@ -27,6 +27,8 @@ from turing_dagster.workflows.plan import WorkflowPlan, asset_name
 from turing_dagster_tests.integration.helpers import make_postings, run, workflow
 
 pytestmark = pytest.mark.usefixtures("workflows_dir")
+# the picture reads the run log: the first test covers it on PostgreSQL storage, these on SQLite only
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -92,6 +94,7 @@ def test_each_step_logs_its_calls_and_the_last_one_draws_the_linked_png(engine, 
     assert links == {str(path)}
 
 
+@SQLITE_ONLY
 def test_a_run_of_one_selected_asset_draws_its_picture_at_that_step(engine, instance, sim, db_url):
     (wave,) = _admit(engine, instance, 6)
     assert _materialize(engine, instance, sim, db_url, partition_key=wave).success
@@ -103,6 +106,7 @@ def test_a_run_of_one_selected_asset_draws_its_picture_at_that_step(engine, inst
     assert report_path(instance, again.run_id).read_bytes()[:8] == PNG
 
 
+@SQLITE_ONLY
 def test_turing_report_draws_a_run_on_demand_and_names_bad_input(engine, instance, sim, tmp_path, capsys):
     make_postings(engine, 6)
     with pytest.raises(SystemExit) as none_yet:

@@ -38,7 +38,11 @@ def _loads(sim) -> int:
     return sum(sim.timeline()["counts"]["loads"].values())
 
 
-@pytest.mark.parametrize("resident", [None, "qwen2.5"])
+@pytest.mark.parametrize(
+    ("db_url", "resident"),
+    [("sqlite", None), ("sqlite", "qwen2.5"), pytest.param("postgres", "qwen2.5", marks=pytest.mark.postgres)],
+    indirect=["db_url"],
+)
 def test_the_resident_sibling_goes_first_and_every_posting_gets_one_row_per_conversation(
     engine, instance, one_model_server, resident
 ):
