@@ -8,6 +8,7 @@ import pytest
 
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 from turing_dagster_tests.conftest import DAGSTER_PG_URL, require_postgres
+from turing_dagster_tests.integration.helpers import forget_waves
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +43,6 @@ def instance(db_url, tmp_path, monkeypatch):
     inst = dg.DagsterInstance.from_config(str(home))
     if db_url.startswith("postgresql"):
         inst.wipe()
-        for name in ("branchy_waves", "pyonly_waves"):
-            for key in inst.get_dynamic_partitions(name):
-                inst.delete_dynamic_partition(name, key)
+        forget_waves(inst, "branchy", "pyonly")
     yield inst
     inst.dispose()

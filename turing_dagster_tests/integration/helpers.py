@@ -54,6 +54,13 @@ def edit_workflows(source: Path, target: Path, monkeypatch, old: str, new: str) 
     return target
 
 
+def forget_waves(instance, *workflows: str) -> None:
+    """Drop the workflows' wave partitions: a PostgreSQL instance outlives a test."""
+    for wf in workflows:
+        for key in instance.get_dynamic_partitions(f"{wf}_waves"):
+            instance.delete_dynamic_partition(f"{wf}_waves", key)
+
+
 def workflow(name: str = "branchy"):
     return next(w for w in load_workflows() if w.name == name)
 

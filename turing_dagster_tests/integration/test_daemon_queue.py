@@ -32,7 +32,7 @@ from turing_dagster.store.migrate import upgrade
 from turing_dagster.workflows.loader import load_workflows
 from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster_tests.conftest import DAGSTER_PG_URL
-from turing_dagster_tests.integration.helpers import make_postings
+from turing_dagster_tests.integration.helpers import forget_waves, make_postings
 
 pytestmark = pytest.mark.postgres
 
@@ -155,9 +155,7 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
     instance = dg.DagsterInstance.get()  # creates Dagster's tables once, before three processes race to
     instance.wipe()
     instance.wipe_all_schedules()
-    for wf in ("alpha", "beta"):
-        for key in instance.get_dynamic_partitions(f"{wf}_waves"):
-            instance.delete_dynamic_partition(f"{wf}_waves", key)
+    forget_waves(instance, "alpha", "beta")
 
     engine = get_engine(pg_url)
     upgrade(engine)

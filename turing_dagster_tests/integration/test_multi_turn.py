@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from turing_dagster.cli.status_cmds import status
 from turing_dagster.simulator import FaultConfig
 from turing_dagster.store.schema import postings
-from turing_dagster_tests.integration.helpers import llm_calls, make_postings, rows, run
+from turing_dagster_tests.integration.helpers import forget_waves, llm_calls, make_postings, rows, run
 
 CHAT_WORKFLOWS = Path(__file__).resolve().parent / "chat_workflows"
 SKILLS, SCORE = 93002, 93003
@@ -21,8 +21,7 @@ SKILLS, SCORE = 93002, 93003
 @pytest.fixture
 def chatty(monkeypatch, instance, sim):
     monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(CHAT_WORKFLOWS))
-    for key in instance.get_dynamic_partitions("chatty_waves"):  # PostgreSQL instances outlive a test
-        instance.delete_dynamic_partition("chatty_waves", key)
+    forget_waves(instance, "chatty")
     yield instance
     sim.set_answers({})
 

@@ -14,7 +14,7 @@ from turing_dagster.dagster_defs.checks import run_waves
 from turing_dagster.steps.qa import ERROR, OK, WARN, evaluate_workflow
 from turing_dagster.store.checkpoints import Checkpoint, write_chunk
 from turing_dagster.workflows.plan import WorkflowPlan
-from turing_dagster_tests.integration.helpers import make_postings, rows, run, workflow
+from turing_dagster_tests.integration.helpers import forget_waves, make_postings, rows, run, workflow
 
 CHAT_WORKFLOWS = Path(__file__).resolve().parent / "chat_workflows"
 PLANTED = {
@@ -30,8 +30,7 @@ PLANTED = {
 @pytest.fixture
 def qaflow(monkeypatch, instance, sim):
     monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(CHAT_WORKFLOWS))
-    for key in instance.get_dynamic_partitions("qaflow_waves"):  # PostgreSQL instances outlive a test
-        instance.delete_dynamic_partition("qaflow_waves", key)
+    forget_waves(instance, "qaflow")
     yield instance
     sim.set_answers({})
 

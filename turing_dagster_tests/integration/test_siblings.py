@@ -11,7 +11,7 @@ from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simula
 from turing_dagster.steps.progress import progress, step_versions
 from turing_dagster.store.current import unfinished_waves
 from turing_dagster.workflows.plan import WorkflowPlan
-from turing_dagster_tests.integration.helpers import make_postings, rows, run, workflow
+from turing_dagster_tests.integration.helpers import forget_waves, make_postings, rows, run, workflow
 from turing_dagster_tests.integration.test_ollama_resource import manager
 
 SIBLING_WORKFLOWS = Path(__file__).resolve().parent / "sibling_workflows"
@@ -22,8 +22,7 @@ CLEAN, GEMMA, QWEN, WRAP = 941, 942, 943, 944
 def one_model_server(monkeypatch, instance):
     """A server that holds one model at a time (a small GPU), shared residency (the default)."""
     monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(SIBLING_WORKFLOWS))
-    for key in instance.get_dynamic_partitions("siblings_waves"):  # PostgreSQL instances outlive a test
-        instance.delete_dynamic_partition("siblings_waves", key)
+    forget_waves(instance, "siblings")
     profile = ModelProfile(load_seconds=0.02, request_seconds=0.002, token_seconds=0.0)
     with start_simulator(SimulatorConfig(default_profile=profile, parallel=4, max_loaded_models=1), port=0) as sim:
         monkeypatch.setenv("OLLAMA_HOST", sim.url)
