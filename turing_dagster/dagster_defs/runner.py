@@ -16,6 +16,7 @@ from turing_dagster.settings import DagsterHomeError
 from turing_dagster.steps.progress import step_versions
 from turing_dagster.store import claims, current
 from turing_dagster.store.admission import admit_pending
+from turing_dagster.store.engine import first_line
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
@@ -114,7 +115,7 @@ def _storage_error(exc: Exception, instance: dg.DagsterInstance) -> Exception:
         cause = cause.__cause__ or cause.__context__
     if cause is None:
         return exc
-    what, why = (str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__ for e in (exc, cause.orig or cause))
+    what, why = first_line(exc), first_line(cause)
     return DagsterHomeError(
         f"DAGSTER_HOME={instance.root_directory}: Dagster's storage failed during the run ({what}: {why}); "
         "committed chunks are kept and the next `turing run` continues from there"

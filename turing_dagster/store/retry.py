@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from turing_dagster.store.engine import first_line
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,7 @@ def with_reconnect(
         except sa.exc.DBAPIError as exc:
             if attempt == attempts or not connection_lost(exc):
                 raise
-            first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
-            message = f"database connection lost during {what} ({first}); retrying in {wait:.1f}s ({attempt}/{attempts})"
+            message = f"database connection lost during {what} ({first_line(exc)}); retrying in {wait:.1f}s ({attempt}/{attempts})"
             (on_retry or log.warning)(message)
             time.sleep(wait)
             wait = min(wait * 2, MAX_WAIT)
