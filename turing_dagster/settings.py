@@ -159,3 +159,39 @@ def dagster_home() -> Path:
     if home.is_dir() and not (home / "dagster.yaml").exists() and template.exists():
         shutil.copy(template, home / "dagster.yaml")  # the project's settings, not Dagster's defaults
     return home
+
+
+def workflow_hosts_var(workflow_name: str) -> str:
+    """The environment variable that points one workflow at its own Ollama hosts."""
+    return "TURING_OLLAMA_HOSTS_" + re.sub(r"[^A-Z0-9]", "_", workflow_name.upper())
+
+
+def workflow_hosts(workflow_name: str, configured: str | list[str] | None = None) -> list[str]:
+    """The Ollama hosts a workflow's steps use, whatever launched the run: its own
+    TURING_OLLAMA_HOSTS_<WORKFLOW>, else `configured` (the resource's config), else TURING_OLLAMA_HOSTS, else
+    OLLAMA_HOST, else the default."""
+    own = os.environ.get(workflow_hosts_var(workflow_name), "").strip()
+    if own:
+        hosts: list[str] = []
+        for entry in own.split(","):
+            if not entry.strip():
+                raise HostConfigError(f"{workflow_hosts_var(workflow_name)}: an empty entry in {own!r}")
+            host = normalize_host(entry, workflow_hosts_var(workflow_name))
+            if host not in hosts:
+                hosts.append(host)
+        return hosts
+    return ollama_hosts(configured)
+
+
+def raw_hosts(workflow_name: str) -> str:
+    """The host setting a workflow's runs read, as written (for messages about a malformed one)."""
+    for var in (workflow_hosts_var(workflow_name), "TURING_OLLAMA_HOSTS", "OLLAMA_HOST"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return value
+    return DEFAULT_OLLAMA_HOST
+
+
+def workspace_file() -> Path:
+    """The project's workspace.yaml (what `dagster dev -w` loads)."""
+    return PROJECT_ROOT / "workspace.yaml"

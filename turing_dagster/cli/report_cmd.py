@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from turing_dagster.cli.common import find_workflow
+from turing_dagster.cli.common import find_workflow, ready_engine
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -46,24 +46,27 @@ def report(workflow: str, run_id: str | None, out: Path | None) -> None:
     """Draw the GPU timeline of a run of WORKFLOW as a PNG.
 
     Per Ollama host: which model was loading, resident and unloaded when, how many chats were in
-    flight, and where each step began; built from the calls the run recorded in its Dagster log.
+    flight, and where each step began; built from the calls each step of the run recorded.
     """
     if out is not None and out.suffix.lower() != ".png":
         raise click.BadParameter(f"{out} does not end in .png", param_hint="--out")
-    # Dagster only here: the run log lives in the Dagster instance
-    from turing_dagster.dagster_defs.gpu_timeline import run_events, write_report
+    # Dagster only here: the runs live in the Dagster instance
+    from turing_dagster.dagster_defs.gpu_timeline import report_path, run_events, timeline_title, write_report
     from turing_dagster.dagster_defs.instance import dagster_instance
+    from turing_dagster.report.timeline import from_events
+    from turing_dagster.workflows.plan import WorkflowPlan
 
     spec = find_workflow(workflow)
+    engine = ready_engine()
     instance = dagster_instance()
     run = _find_run(instance, spec.name, run_id)
-    events = run_events(instance, run.run_id)
+    events = run_events(engine, WorkflowPlan(spec), run.run_id)
     if not events:
         raise click.ClickException(
             f"run {run.run_id} of {spec.name} recorded no step timings (it did no step, or predates the GPU timeline)"
         )
     try:
-        path = write_report(instance, run, spec.name, out, events)
+        path = write_report(from_events(events), out or report_path(instance, run.run_id), timeline_title(spec.name, run))
     except OSError as exc:
         raise click.ClickException(f"cannot write {out or 'the report'}: {exc.strerror or exc}") from None
     calls = sum(len(e["calls"]) for e in events)

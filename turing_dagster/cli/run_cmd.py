@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.settings import workspace_file
 from turing_dagster.steps.held import held_by_failures
 from turing_dagster.store.retry import with_reconnect
+from turing_dagster.store.standing import Scope
 from turing_dagster.workflows.plan import WorkflowPlan
 
 if TYPE_CHECKING:
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 
 # the loser of two runs started together: nothing failed, but this command did not do the work
 EXIT_BUSY = 3
-_BUSY_HINT = "run again when it is done"  # how a wave claim refused at the step says so (store/claims.py)
 _WAVE = re.compile(r"\bwave (\S+) ")
 
 
@@ -70,20 +71,24 @@ def bound_malloc_arenas(arenas: int = 2) -> None:
 @click.command()
 @click.argument("workflow")
 @click.option("--wave-size", default=1000, show_default=True, type=click.IntRange(min=1), help="Most postings per wave.")
-@click.option("--retry-failed", is_flag=True, help="Also rerun waves whose postings failed a step, retrying those steps.")
+@click.option("--retry-failed", is_flag=True,
+              help="Also retry postings whose step failed for the posting (invalid output, an actor's exception).")
+@click.option("--stale", is_flag=True,
+              help="Also re-process results made under an earlier definition, reusing every stored answer.")
 @click.option("--verbose", "-v", is_flag=True, help="Show Dagster's event log on the console (failures are always summarised).")
-def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> None:
+def run(workflow: str, wave_size: int, retry_failed: bool, stale: bool, verbose: bool) -> None:
     """Admit all pending postings of WORKFLOW into waves and materialize them now, in this process.
 
-    The runs are recorded in DAGSTER_HOME (visible in `dagster dev`). Per-posting failures are
-    counted and shown; the exit code is 1 when a run fails, 3 when another run holds the waves,
-    130 when interrupted (Ctrl-C or SIGTERM; committed chunks are kept).
+    New postings and failures the server caused are processed; results made under an earlier definition
+    only with --stale. The runs are recorded in DAGSTER_HOME (`dagster dev` shows them). Per-posting
+    failures are counted and shown; the exit code is 1 when a run fails, 3 when another run holds the
+    waves, 130 when interrupted (Ctrl-C or SIGTERM; committed chunks are kept).
     """
     bound_malloc_arenas()
     main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
-        report, spec, engine, root = _run(workflow, wave_size, retry_failed, verbose)
+        report, spec, engine, root = _run(workflow, wave_size, Scope(stale=stale, failed=retry_failed), verbose)
     except KeyboardInterrupt:
         # chunks are transactions: what was committed stays, the chunk in flight was never written
         click.echo(f"interrupted: {workflow} stopped; committed results are kept and "
@@ -95,7 +100,7 @@ def run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool) -> Non
     _report(report, spec, engine, root)
 
 
-def _run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool):
+def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
     # Dagster only here: `turing --help` and the store commands start without it
     from turing_dagster.dagster_defs.instance import dagster_instance
     from turing_dagster.dagster_defs.runner import run_workflow
@@ -107,7 +112,7 @@ def _run(workflow: str, wave_size: int, retry_failed: bool, verbose: bool):
     instance = dagster_instance()
     report = run_workflow(
         engine, spec, job, instance, wave_size, echo=_console().print, log_level="INFO" if verbose else "CRITICAL",
-        retry_failed=retry_failed,
+        scope=scope,
     )
     return report, spec, engine, instance.root_directory
 
@@ -118,8 +123,6 @@ def _console() -> Console:
 
 def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> None:
     console = _console()
-    busy_failures = [line for line in report.failures if _BUSY_HINT in line]
-    failures = [line for line in report.failures if _BUSY_HINT not in line]
     if not report.ranges and not report.busy:
         console.print(f"nothing pending for {spec.name}: no LLM calls made")
     if report.steps:  # a table of zeros before an error line says nothing
@@ -132,14 +135,17 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
                           on_retry=lambda line: click.echo(f"warning: {line}", err=True))
     for line in held.lines(spec.name):
         console.print(line)
+    if report.stale and not report.scope.stale:
+        console.print(f"{report.stale} posting(s) have results made under an earlier definition (stale): "
+                      f"`turing plan {spec.name}` shows what re-processing costs, `turing run {spec.name} --stale` does it")
     if report.run_ids:
-        console.print(f"runs recorded in {root}: `dagster dev -w workspace.yaml` shows them")
-    if failures:
-        for line in failures:
+        console.print(f"runs recorded in {root}: `DAGSTER_HOME={root} dagster dev -w {workspace_file()}` shows them")
+    if report.failures:
+        for line in report.failures:
             click.echo(f"error: {line}", err=True)
         raise SystemExit(1)
-    if report.busy or busy_failures:
+    if report.busy or report.busy_runs:
         # the claim refused at the step names the wave and its holder; the wave is what the user needs
-        waves = ", ".join(report.busy) or ", ".join(sorted({m for line in busy_failures for m in _WAVE.findall(line)}))
+        waves = ", ".join(report.busy) or ", ".join(sorted({m for line in report.busy_runs for m in _WAVE.findall(line)}))
         click.echo(f"error: another run is processing {spec.name} ({waves}): run again when it is done", err=True)
         raise SystemExit(EXIT_BUSY)

@@ -36,7 +36,7 @@ def init() -> None:
     if not workflows:
         click.echo(f"no workflow definitions in {settings.workflows_dir()}")
     # Dagster's storage is created here, once, under a lock: first runs started together used to race
-    # to create it and could corrupt DAGSTER_HOME (issue 8). In a child process: this command stays
+    # to create it and could corrupt DAGSTER_HOME (a crash). In a child process: this command stays
     # free of Dagster's import, like the other store commands.
     done = subprocess.run(
         [sys.executable, "-m", "turing_dagster.dagster_defs.instance"], capture_output=True, text=True, check=False
@@ -44,6 +44,9 @@ def init() -> None:
     if done.returncode:
         lines = (done.stderr or done.stdout).strip().splitlines() or ["creating the Dagster instance failed"]
         raise DagsterHomeError(lines[-1].removeprefix("error: "))
+    for line in done.stderr.splitlines():
+        if line.startswith("note: "):
+            click.echo(line, err=True)
     click.echo(f"dagster instance ready in {done.stdout.strip()}")
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.steps.held import held_by_failures
 from turing_dagster.steps.progress import Progress, progress
-from turing_dagster.store.checkpoints import trail
+from turing_dagster.store.reads import trail
 from turing_dagster.store.waves import load_postings
 from turing_dagster.workflows.plan import WorkflowPlan
 

@@ -1,34 +1,22 @@
-"""QA asset checks: per conversation asset, evaluated over the wave(s) of the run that materialised it.
+"""QA asset checks: per conversation asset, evaluated in the asset's own step over the run's waves.
 
-The findings come from `steps/qa.py` (read from the store after the asset's IO manager committed its
-chunks); they show in the UI's Checks tab with the offending postings in their metadata.
+The findings come from `steps/qa.py` (read from the store once the step's chunks are committed); they show
+in the UI's Checks tab with the offending postings in their metadata. Running them inside the asset's step
+(`check_specs`) spares the run a step per conversation, and the GPU the idle time such a step costs.
+
+They are not partitioned: Dagster 1.13's partitioned checks (a preview) record a single-run backfill's
+result for no partition and leave its per-wave rows planned, so each result covers the run's waves and
+names them; per-wave counts are in its metadata.
 """
-# No `from __future__ import annotations` here: Dagster reads the check function's annotations.
+# No `from __future__ import annotations` here: Dagster reads the annotations of what it wraps.
 
 from collections.abc import Iterator
 
 import dagster as dg
 
-from turing_dagster.dagster_defs.assets import asset_key
-from turing_dagster.dagster_defs.partitions import wave_partitions
-from turing_dagster.dagster_defs.resources import TuringStore
 from turing_dagster.steps.qa import CHECKS, ERROR, Finding, applicable_checks, evaluate
 from turing_dagster.store.retry import with_reconnect
-from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
-
-PARTITION = "dagster/partition"
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-
-
-def run_waves(tags: dict[str, str], partition_keys: list[str]) -> list[str]:
-    """The waves a run materialised: its partition, or its range over the known wave partitions."""
-    if PARTITION in tags:
-        return [tags[PARTITION]]
-    start, end = tags.get(RANGE_START), tags.get(RANGE_END)
-    if start in partition_keys and end in partition_keys:
-        return partition_keys[partition_keys.index(start) : partition_keys.index(end) + 1]
-    return []
+from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
 
 def _markdown(finding: Finding, shown: int) -> str:
@@ -51,25 +39,20 @@ def check_result(finding: Finding, key: dg.AssetKey) -> dg.AssetCheckResult:
     )
 
 
-def build_conversation_checks(plan: WorkflowPlan, step: PlannedStep) -> dg.AssetChecksDefinition:
-    key = asset_key(plan.workflow, step)
-    partitions = wave_partitions(plan.workflow.name)
-    specs = [dg.AssetCheckSpec(name, asset=key, description=CHECKS[name][0]) for name in applicable_checks(step.conversation)]
+def check_specs(key: dg.AssetKey, step: PlannedStep) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=key, description=CHECKS[name][0]) for name in applicable_checks(step.conversation)]
 
-    @dg.multi_asset_check(specs=specs, name=f"{plan.workflow.name}__{asset_name(step.conversation)}__qa")
-    def qa(context: dg.AssetCheckExecutionContext, store: TuringStore) -> Iterator[dg.AssetCheckResult]:
-        tags = dict(context.run.tags)
-        # a one-wave run names its wave in a tag: no query of the partitions (an event-log read) for it
-        known = [] if PARTITION in tags else context.instance.get_dynamic_partitions(partitions.name)
-        waves = run_waves(tags, known)
-        # read-only, so repeatable after a lost connection (a database restart the step rode over)
-        findings = with_reconnect(lambda: list(evaluate(store.engine(), plan, step, waves)), "a QA check",
-                                  on_retry=context.log.warning)
-        for finding in findings:
+
+def check_results(context: dg.AssetExecutionContext, engine, plan: WorkflowPlan, step: PlannedStep,
+                  key: dg.AssetKey, waves: list[str]) -> Iterator[dg.AssetCheckResult]:
+    """The step's QA findings over its waves, for the checks this run selected."""
+    wanted = {spec.name for spec in check_specs(key, step)}
+    selected = {k.name for k in context.selected_asset_check_keys if k.asset_key == key} & wanted
+    if not selected:
+        return
+    # read-only, so repeatable after a lost connection (a database restart the step rode over)
+    findings = with_reconnect(lambda: list(evaluate(engine, plan, step, waves)), "a QA check",
+                              on_retry=context.log.warning)
+    for finding in findings:
+        if finding.check in selected:
             yield check_result(finding, key)
-
-    return qa
-
-
-def build_workflow_checks(plan: WorkflowPlan) -> list[dg.AssetChecksDefinition]:
-    return [build_conversation_checks(plan, step) for step in plan.steps]

@@ -1,124 +1,92 @@
-"""The GPU timeline of a run: each step drains the engine's Ollama call records into the run log
-(`gpu_calls` JSON lines), and the run's last step draws them into `$DAGSTER_HOME/turing/reports/<run_id>.png`,
-the file every step's materialization links to (`gpu_timeline`). `turing report` redraws it on demand.
+"""The GPU timeline of a run: every step keeps its Ollama call records in its run record (`run_steps`), and
+the run's last step draws them into `$DAGSTER_HOME/turing/reports/<run_id>.png` and into its
+materializations' metadata as a picture (`gpu_timeline`, Markdown with the PNG embedded: a browser on
+another machine sees it without a file server). `turing report` redraws any run on demand.
 """
 
 from __future__ import annotations
 
-import json
+import base64
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
 
-from turing_dagster.ollama.records import CallRecord
-from turing_dagster.report.timeline import RunTimeline, from_events, iter_events, step_events
-from turing_dagster.steps.results import Producer
+from turing_dagster.dagster_defs.partitions import PARTITION, RANGE_END, RANGE_START
+from turing_dagster.report.timeline import RunTimeline, from_events
+from turing_dagster.store.runs import run_step_rows
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name, group_name
 
 METADATA_KEY = "gpu_timeline"
+FILE_KEY = "gpu_timeline_file"
 
 
 def report_path(instance: dg.DagsterInstance, run_id: str) -> Path:
     return Path(instance.root_directory) / "turing" / "reports" / f"{run_id}.png"
 
 
-def run_events(instance: dg.DagsterInstance, run_id: str) -> list[dict[str, Any]]:
-    """The run's `gpu_calls` events, read back from its event log."""
-    return list(iter_events(e.user_message for e in instance.all_logs(run_id) if e.dagster_event is None))
+def step_event(plan: WorkflowPlan, step: PlannedStep, start: float, end: float, records: list) -> dict[str, Any]:
+    """One step's share of the timeline, as drawn."""
+    conv = step.conversation
+    return {"conversation": conv.name, "step_start": start, "step_end": end, "execution_order": conv.execution_order,
+            "model": conv.model, "calls": [r.as_dict() for r in records]}
 
 
-def run_timeline(instance: dg.DagsterInstance, run_id: str) -> RunTimeline:
-    return from_events(run_events(instance, run_id))
+def run_events(engine: sa.Engine, plan: WorkflowPlan, run_id: str) -> list[dict[str, Any]]:
+    """The run's steps as timeline events, from their run records."""
+    names = {s.conversation.conversation_id: s for s in plan.steps}
+    events = []
+    for row in run_step_rows(engine, run_id):
+        step = names.get(row.conversation_id)
+        events.append({
+            "conversation": step.conversation.name if step else str(row.conversation_id),
+            "step_start": row.started, "step_end": row.finished,
+            "execution_order": step.conversation.execution_order if step else None,
+            "model": row.model, "calls": row.calls or [],
+        })
+    return events
 
 
 def timeline_title(workflow: str, run: dg.DagsterRun) -> str:
     tags = run.tags
-    waves = tags.get("dagster/partition") or "..".join(
-        t for t in (tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")) if t
-    )
+    waves = tags.get(PARTITION) or "..".join(t for t in (tags.get(RANGE_START), tags.get(RANGE_END)) if t)
     return f"GPU timeline: {workflow}, run {run.run_id[:8]}" + (f", wave(s) {waves}" if waves else "")
 
 
-def write_report(instance: dg.DagsterInstance, run: dg.DagsterRun, workflow: str, path: Path | None = None,
-                 events: list[dict[str, Any]] | None = None) -> Path:
-    """Draw the run's timeline (from its log, or from `events`) into `path` (default: the linked file)."""
+def write_report(timeline: RunTimeline, path: Path, title: str) -> Path:
     from turing_dagster.report.render import write_png  # matplotlib only when a picture is drawn
 
-    timeline = from_events(run_events(instance, run.run_id) if events is None else events)
-    return write_png(timeline, path or report_path(instance, run.run_id), timeline_title(workflow, run))
+    return write_png(timeline, path, title)
 
 
-class StepCalls:
-    """One step's share of the timeline: its boundaries and the Ollama calls it made.
+def picture_metadata(instance: dg.DagsterInstance, run: dg.DagsterRun, workflow: str,
+                     events: list[dict[str, Any]]) -> dict[str, dg.MetadataValue]:
+    """Draw the run's timeline: the PNG file, and the picture itself for the materialization's page."""
+    from turing_dagster.report.render import png_bytes
 
-    `wrap` runs the step's producer (consumed by the IO manager, where the calls happen) and, when it
-    is done, drains the records into one `gpu_calls` log line; the run's last step then draws the PNG.
-    """
+    timeline = from_events(events)
+    title = timeline_title(workflow, run)
+    path = write_report(timeline, report_path(instance, run.run_id), title)
+    image = base64.b64encode(png_bytes(timeline, title)).decode()
+    return {
+        METADATA_KEY: dg.MetadataValue.md(f"![{title}](data:image/png;base64,{image})"),
+        FILE_KEY: dg.MetadataValue.path(str(path)),
+    }
 
-    def __init__(
-        self, context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, ollama: Any, waves: list[str],
-        output_name: str | None = None, last: bool | None = None,
-    ):
-        self.context, self.plan, self.step, self.waves = context, plan, step, waves
-        # the model manager gains `drain_call_records` with the call recording; until then: no calls
-        self._drain = getattr(ollama, "drain_call_records", None)
-        self.start = time.time()
-        self.path = report_path(context.instance, context.run_id)
-        self.last = is_last_step(context, plan, step) if last is None else last
-        context.add_output_metadata({METADATA_KEY: dg.MetadataValue.path(str(self.path))}, output_name=output_name)
-        if self.last:
-            # matplotlib takes ~0.5 s CPU to import: do it while this step mostly waits on its model calls,
-            # not after them (the draw then finds it imported; Python's import lock makes that safe)
-            threading.Thread(target=_import_renderer, name="turing-import-matplotlib", daemon=True).start()
 
-    def wrap(self, produce: Producer | None) -> Producer | None:
-        if produce is None:
-            self.finish()  # nothing to ask, no model loaded; the last step still draws the run's picture
-            return None
+def import_renderer_soon() -> None:
+    """matplotlib takes ~0.5 s CPU to import: do it while the last step mostly waits on its model calls,
+    not after them (the draw then finds it imported; Python's import lock makes that safe)."""
 
-        def produce_then_log(todo) -> Iterator:
-            try:
-                yield from produce(todo)
-            finally:
-                self.finish()
-
-        return produce_then_log
-
-    def finish(self) -> None:
-        # the picture is a by-product: it never fails a step
+    def run() -> None:
         try:
-            records: list[CallRecord] = list(self._drain()) if self._drain else []
-            conv = self.step.conversation
-            events = step_events(
-                conv.name, self.start, time.time(), records,
-                workflow=self.plan.workflow.name, execution_order=conv.execution_order, model=conv.model,
-                waves=self.waves,
-            )
-            for event in events:
-                self.context.log.debug(json.dumps(event))
-            if self.last:
-                self._draw(events)
-        except Exception as exc:  # noqa: BLE001
-            self.context.log.warning(f"GPU timeline not written: {type(exc).__name__}: {exc}")
+            import turing_dagster.report.render  # noqa: F401
+        except Exception:  # noqa: BLE001  # the draw imports it again and reports what is wrong
+            pass
 
-    def _draw(self, mine: list[dict[str, Any]]) -> None:
-        instance, run_id = self.context.instance, self.context.run_id
-        here = (self.step.conversation.name, mine[0]["step_start"])
-        # this step's lines may still be on their way to the event log: take them from memory
-        logged = [e for e in run_events(instance, run_id) if (e["conversation"], e["step_start"]) != here]
-        write_report(instance, self.context.run, self.plan.workflow.name, self.path, logged + mine)
-        self.context.log.info(f"GPU timeline of this run: {self.path}")
-
-
-def _import_renderer() -> None:
-    try:
-        import turing_dagster.report.render  # noqa: F401
-    except Exception:  # noqa: BLE001  # the draw imports it again and reports what is wrong
-        pass
+    threading.Thread(target=run, name="turing-import-matplotlib", daemon=True).start()
 
 
 def is_last_step(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:

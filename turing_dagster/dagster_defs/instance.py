@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -79,10 +80,20 @@ def register_partitions(instance: dg.DagsterInstance, name: str, keys: Sequence[
 
 
 def main() -> None:
-    """`python -m turing_dagster.dagster_defs.instance`: create the instance; what `turing init` runs, in
-    a child process, so that the `turing` process itself never imports Dagster for it."""
+    """`python -m turing_dagster.dagster_defs.instance`: create the instance and give every workflow's Ollama
+    pool its limit of one run; what `turing init` runs, in a child process, so that the `turing` process
+    itself never imports Dagster for it."""
+    from turing_dagster.dagster_defs.run_hosts import pools_hold_whole_runs, set_pool_limits
+    from turing_dagster.workflows.loader import load_workflows_sparing
+
     try:
-        print(dagster_instance(create_home=True).root_directory)
+        instance = dagster_instance(create_home=True)
+        set_pool_limits(instance, load_workflows_sparing()[0])
+        if not pools_hold_whole_runs(instance):
+            print(f"note: {instance.root_directory}/dagster.yaml does not set `concurrency: pools: granularity: run`: "
+                  "runs the queue starts (the UI, the sensors) are not kept to one per Ollama host (see the "
+                  "project's dagster.yaml)", file=sys.stderr)
+        print(instance.root_directory)
     except DagsterHomeError as exc:
         raise SystemExit(f"error: {exc}") from None
 

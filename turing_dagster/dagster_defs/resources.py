@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Literal
 
 import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 
+from turing_dagster import settings
 from turing_dagster.ollama.pool import HostPool, PoolConfig
-from turing_dagster.ollama.records import CallRecord
+from turing_dagster.ollama.records import CallRecord, CallRecorder
 from turing_dagster.ollama.session import ModelSession
-from turing_dagster.store import claims
+from turing_dagster.store import answers, claims, runs
 from turing_dagster.store.engine import get_engine
 from turing_dagster.store.retry import with_reconnect
 
 
+class ClaimLostError(Exception):
+    """Another run took over this run's waves (its claim expired while it could not renew it)."""
+
+
 class TuringStore(dg.ConfigurableResource):
-    """Turing's own tables (postings, waves, checkpoints) through the process-wide SQLAlchemy engine."""
+    """Turing's own tables (postings, waves, checkpoints, answers) through the process-wide SQLAlchemy engine."""
 
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; None: TURING_DATABASE_URL or the embedded SQLite file."
     )
 
     _holders: set[str] = PrivateAttr(default_factory=set)
+    _lost: set[str] = PrivateAttr(default_factory=set)
     _stop: threading.Event = PrivateAttr(default_factory=threading.Event)
     _heartbeat: threading.Thread | None = PrivateAttr(default=None)
 
@@ -32,8 +39,14 @@ class TuringStore(dg.ConfigurableResource):
         # no connection is opened here: the pool connects on first use
         return get_engine(self.database_url or None)
 
+    def lookup(self, keys: Iterable[str]) -> dict[str, answers.StoredAnswer]:
+        """Stored answers by request key (steps/llm_side.py's AnswerSource)."""
+        wanted = list(keys)
+        return with_reconnect(lambda: answers.lookup(self.engine(), wanted), "looking up stored answers")
+
     def claim_waves(self, workflow_id: int, wave_keys: list[str], run_id: str) -> tuple[str, list[str]]:
-        """Hold the run's waves so no other run works on them meanwhile; (holder, keys not in the store)."""
+        """Hold the run's waves so no other run works on them meanwhile; (holder, keys not in the store).
+        Raises claims.WaveBusyError when another live run holds one."""
         holder = claims.holder_for(run_id)
         missing = claims.claim(self.engine(), workflow_id, wave_keys, holder)
         self._holders.add(holder)
@@ -47,9 +60,19 @@ class TuringStore(dg.ConfigurableResource):
         while not self._stop.wait(claims.RENEW_SECONDS):
             for holder in list(self._holders):
                 try:
-                    claims.renew(self.engine(), holder)
-                except Exception as exc:  # the next chunk's renewal reports a lost claim
+                    if not claims.renew(self.engine(), holder):
+                        self._lost.add(holder)
+                except Exception as exc:  # noqa: BLE001 - a later renewal may get through
                     dg.get_dagster_logger().warning(f"could not renew wave claims: {exc}")
+
+    def check_claim(self, holder: str, waves: list[str]) -> None:
+        """Fail the step once the heartbeat found the claim gone: another run is on these waves now."""
+        if holder in self._lost:
+            raise ClaimLostError(f"this run lost its claim on wave(s) {', '.join(waves)}: another run took over")
+
+    def record_step(self, run_id: str, report) -> None:
+        """Keep what a step did (store/runs.py): plan estimates and the run's GPU timeline read it."""
+        with_reconnect(lambda: runs.record_step(self.engine(), run_id, report), "recording the step")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._stop.set()
@@ -61,15 +84,16 @@ class TuringStore(dg.ConfigurableResource):
 class OllamaModels(dg.ConfigurableResource):
     """Ollama models for Turing steps: one load per step, model and host, measured apart from inference.
 
-    A thin configurable wrapper: it builds a `HostPool` (ollama/pool.py) on first use and hands
-    out its `ModelSession`s. It never touches the network when constructed (Dagster builds
-    resources more than once per run). A step's requests are shared across every host that
-    serves its model.
+    A thin configurable wrapper: it builds a `HostPool` (ollama/pool.py) per set of hosts on first use and
+    hands out its `ModelSession`s. A step names its workflow, whose hosts it uses whatever launched the run
+    (`settings.workflow_hosts`). It never touches the network when constructed (Dagster builds resources
+    more than once per run).
     """
 
     host: str | None = Field(
         default=None,
-        description="Ollama host(s), one or a comma list. None: TURING_OLLAMA_HOSTS (a comma list), else OLLAMA_HOST.",
+        description="Ollama host(s), one or a comma list. None: TURING_OLLAMA_HOSTS (a comma list), else OLLAMA_HOST. "
+        "A workflow's own TURING_OLLAMA_HOSTS_<WORKFLOW> wins.",
     )
     hosts: list[str] | None = Field(default=None, description="Ollama hosts as a list (instead of `host`).")
     residency: Literal["shared", "exclusive"] = Field(
@@ -96,43 +120,51 @@ class OllamaModels(dg.ConfigurableResource):
     backoff_initial_seconds: float = Field(default=0.5, description="First retry delay (doubles, plus jitter).")
     backoff_max_seconds: float = Field(default=10.0, description="Longest retry delay.")
 
-    _pool: HostPool | None = PrivateAttr(default=None)
+    _pools: dict[tuple[str, ...], HostPool] = PrivateAttr(default_factory=dict)
+    _recorder: CallRecorder = PrivateAttr(default_factory=CallRecorder)
     _guard: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    @property
-    def pool(self) -> HostPool:
+    def _configured(self) -> str | list[str] | None:
+        return list(self.hosts) if self.hosts else self.host
+
+    def workflow_hosts(self, workflow: str | None) -> list[str]:
+        """The hosts a workflow's steps use (HostConfigError names a malformed entry)."""
+        return settings.workflow_hosts(workflow, self._configured()) if workflow else settings.ollama_hosts(
+            self._configured())
+
+    def pool(self, workflow: str | None = None) -> HostPool:
+        hosts = tuple(self.workflow_hosts(workflow))
         with self._guard:
-            if self._pool is None:
-                fields = {f: getattr(self, f) for f in PoolConfig.__dataclass_fields__}
-                fields["hosts"] = tuple(self.hosts) if self.hosts else None
-                self._pool = HostPool(PoolConfig(**fields), dg.get_dagster_logger("turing.ollama"))
-            return self._pool
+            if hosts not in self._pools:
+                fields = {f: getattr(self, f) for f in PoolConfig.__dataclass_fields__ if hasattr(self, f)}
+                fields.update(host=None, hosts=hosts)
+                self._pools[hosts] = HostPool(PoolConfig(**fields), dg.get_dagster_logger("turing.ollama"),
+                                              recorder=self._recorder)
+            return self._pools[hosts]
 
-    def session(self, model: str, options: dict | None = None) -> ModelSession:
-        """A session for one model; nothing is contacted until it is used."""
-        return self.pool.session(model, options)
+    def session(self, model: str, options: dict | None = None, workflow: str | None = None) -> ModelSession:
+        """A session for one model on the workflow's hosts; nothing is contacted until it is used."""
+        return self.pool(workflow).session(model, options)
 
-    def host_list(self) -> list[str]:
-        """The configured hosts, normalised."""
-        return self.pool.hosts()
-
-    def host_for(self, model: str) -> str:
-        return self.pool.host_for(model)
-
-    def resident_models(self, host: str | None = None) -> list[str]:
-        return self.pool.resident_models(host)
+    def resident_models(self, workflow: str | None = None) -> list[str]:
+        return self.pool(workflow).resident_models()
 
     def drain_call_records(self) -> list[CallRecord]:
         """The loads, unloads and chats recorded since the last drain (for the GPU timeline)."""
-        return self.pool.recorder.drain()
+        return self._recorder.drain()
 
     def release(self) -> None:
-        if self._pool is not None:
-            self._pool.release()
+        """The run is over: each pool lets go of its models as its residency says (ollama/pool.py)."""
+        with self._guard:
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.release()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        with self._guard:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self.release()

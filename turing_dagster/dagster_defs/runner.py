@@ -10,32 +10,30 @@ import dagster as dg
 import sqlalchemy as sa
 
 from turing_dagster.dagster_defs.instance import register_partitions
-from turing_dagster.dagster_defs.partitions import wave_partitions
-from turing_dagster.dagster_defs.run_hosts import host_run_config
+from turing_dagster.dagster_defs.partitions import (
+    RANGE_END,
+    RANGE_START,
+    SCOPE_TAG,
+    WAVES_TAG,
+    wave_partitions,
+    waves_label,
+)
+from turing_dagster.dagster_defs.run_hosts import set_pool_limits
 from turing_dagster.settings import DagsterHomeError
 from turing_dagster.steps.progress import step_versions
-from turing_dagster.store import claims, current
+from turing_dagster.store import claims
 from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.engine import first_line
 from turing_dagster.store.retry import with_reconnect
+from turing_dagster.store.standing import Scope, assess_waves, mark_settled, plan_version, settled_stale
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
 from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster.workflows.spec import Workflow
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-_STEP_FIELDS = ("completed", "failed", "skipped", "loads", "load_seconds", "seconds", "tokens_out")
-
-
-def unfinished_waves(engine: sa.Engine, plan: WorkflowPlan, retry_failed: bool = False) -> list[str]:
-    """Waves with a posting that has not reached the end under the current definitions.
-
-    A posting held up by a failed step keeps its wave open when the server was away, or with
-    `retry_failed`; so a posting that always fails (bad input) does not cost a load on every run.
-    Computed in SQL over the waves not yet marked finished under these definitions.
-    """
-    return current.unfinished_waves(engine, plan.workflow.workflow_id, step_versions(plan), retry_failed)
+_WAVE_FIELDS = ("completed", "failed", "skipped", "reused")  # per wave: summed over a range's waves
+_STEP_FIELDS = ("calls", "loads", "load_seconds", "seconds", "tokens_out")  # per step: the same on every wave
+BUSY = "WaveBusyError"  # the typed failure of a step whose waves another run holds (store/claims.py)
 
 
 def contiguous_ranges(selected: list[str], ordered: list[str]) -> list[tuple[str, str]]:
@@ -56,8 +54,11 @@ class RunReport:
     ranges: list[tuple[str, str]] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    busy: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)  # waves left alone: another run holds them
+    busy_runs: list[str] = field(default_factory=list)  # runs whose step found its waves taken meanwhile
     steps: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    stale: int = 0  # postings with results of an earlier definition, after the runs
+    scope: Scope = field(default_factory=Scope)
 
     @property
     def ok(self) -> bool:
@@ -79,9 +80,9 @@ class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped a run (Dagster records it as a step failure): stop the command too."""
 
 
-def _interrupted(error) -> bool:
+def _caused_by(error, cls_name: str) -> bool:
     while error is not None:
-        if error.cls_name == "DagsterExecutionInterruptedError":
+        if error.cls_name == cls_name:
             return True
         error = error.cause
     return False
@@ -92,7 +93,10 @@ def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         name = mat.asset_key.path[-1]
-        if name in seen:  # a range run repeats the step's totals on every partition
+        for key in _WAVE_FIELDS:
+            if key in mat.metadata:
+                report.steps[name][key] += float(mat.metadata[key].value)
+        if name in seen:  # a range run repeats the step's own numbers on every wave
             continue
         seen.add(name)
         for key in _STEP_FIELDS:
@@ -100,10 +104,14 @@ def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
                 report.steps[name][key] += float(mat.metadata[key].value)
     for event in result.all_events:
         if event.is_step_failure:
-            if _interrupted(event.step_failure_data.error):
+            error = event.step_failure_data.error
+            if _caused_by(error, "DagsterExecutionInterruptedError"):
                 raise RunInterrupted()
-            report.failures.append(f"{event.step_key}: {root_cause(event.step_failure_data.error)}")
-    if not result.success and not report.failures:
+            if _caused_by(error, BUSY):
+                report.busy_runs.append(root_cause(error))
+                continue
+            report.failures.append(f"{event.step_key}: {root_cause(error)}")
+    if not result.success and not report.failures and not report.busy_runs:
         report.failures.append(f"run {result.run_id} failed")
 
 
@@ -130,38 +138,48 @@ def run_workflow(
     wave_size: int,
     echo: Callable[[str], None] = print,
     log_level: str = "CRITICAL",
-    retry_failed: bool = False,
+    scope: Scope | None = None,
+    before: Callable[[list[str]], None] | None = None,
 ) -> RunReport:
-    """Admit all pending postings (no waiting) and run every unfinished wave, a range per run."""
+    """Admit all pending postings (no waiting) and run every wave with work in `scope`, a range per run.
+
+    A plain scope looks only at waves not settled under the current definitions (new waves, and those
+    written to since); `--stale` and `--retry-failed` look at every wave. `before(waves)` is told the waves
+    just before they run (`turing run` prints what they will cost)."""
+    scope = scope or Scope()
     sync_workflows(engine, [workflow])
-    report = RunReport()
+    report = RunReport(scope=scope)
     _, waves = admit_pending(engine, workflow, wave_size, wait=False)
     report.admitted = [w.key for w in waves]
     if waves:
         echo(f"admitted {sum(len(w.posting_ids) for w in waves)} pending postings into {len(waves)} new wave(s): "
              f"{', '.join(report.admitted)}")
+    plan = WorkflowPlan(workflow)
+    steps = step_versions(plan)
     partitions = wave_partitions(workflow.name)
-    # unfinished first, then register: a wave the sensor admits in between is registered too
-    unfinished = unfinished_waves(engine, WorkflowPlan(workflow), retry_failed)
+    # the waves with work first, then register: a wave the sensor admits in between is registered too
+    work = [a.wave_key for a in assess_waves(engine, workflow.workflow_id, steps, scope, unsettled_only=scope == Scope())
+            if a.work]
     known = set(instance.get_dynamic_partitions(partitions.name))
     missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in known]
     if missing:
         register_partitions(instance, partitions.name, missing)
-    busy = {c.wave_key: c for c in claims.busy_claims(engine, workflow.workflow_id, unfinished)}
+    set_pool_limits(instance, [workflow])
+    busy = {c.wave_key: c for c in claims.busy_claims(engine, workflow.workflow_id, work)}
     for claim in busy.values():
         echo(f"skipping wave {claim.wave_key}: another run is processing it ({claim.holder})")
     report.busy = sorted(busy)
-    report.ranges = contiguous_ranges(
-        [k for k in unfinished if k not in busy], instance.get_dynamic_partitions(partitions.name)
-    )
+    todo = [k for k in work if k not in busy]
+    if before is not None and todo:
+        before(todo)
+    report.ranges = contiguous_ranges(todo, instance.get_dynamic_partitions(partitions.name))
     for start, end in report.ranges:
-        label = start if start == end else f"{start}..{end}"
+        label = waves_label(start, end)
         echo(f"running {workflow.name} on wave {label}")
-        tags = {RANGE_START: start, RANGE_END: end} if start != end else {}
+        tags = {SCOPE_TAG: scope.tag, WAVES_TAG: label, **({RANGE_START: start, RANGE_END: end} if start != end else {})}
         try:
             result = job.execute_in_process(
-                # explicit run config replaces the job's per-partition default: keep the workflow's own hosts
-                run_config={**(host_run_config(workflow) or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 instance=instance,
                 partition_key=start if start == end else None,
                 tags=tags,
@@ -174,7 +192,17 @@ def run_workflow(
             raise error from exc
         report.run_ids.append(result.run_id)
         _collect(report, result)
-    if report.ranges:  # mark what these runs finished, so the next `turing run` does not read it again
-        # the runs rode over a database restart: so does this, rather than exit 1 after the work is done
-        with_reconnect(lambda: unfinished_waves(engine, WorkflowPlan(workflow)), "marking finished waves")
+    # the runs rode over a database restart: so does settling, rather than exit 1 after the work is done
+    report.stale = with_reconnect(lambda: settle(engine, plan), "settling finished waves")
     return report
+
+
+def settle(engine: sa.Engine, plan: WorkflowPlan) -> int:
+    """Mark the waves a plain run has nothing to do in under the current definitions (a write of its own,
+    after the reads), so the next run skips them; returns the workflow's stale postings."""
+    steps = step_versions(plan)
+    workflow_id = plan.workflow.workflow_id
+    looked = assess_waves(engine, workflow_id, steps, Scope(), unsettled_only=True)
+    mark_settled(engine, workflow_id, {a.wave_key: a.stale for a in looked if not a.plain_work}, plan_version(steps))
+    settled, _ = settled_stale(engine, workflow_id, plan_version(steps))
+    return settled + sum(a.stale for a in looked if a.plain_work)

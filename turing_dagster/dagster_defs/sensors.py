@@ -6,12 +6,12 @@ import os
 
 import dagster as dg
 
-from turing_dagster.dagster_defs.partitions import wave_partitions
+from turing_dagster.dagster_defs.partitions import SCOPE_TAG, WAVES_TAG, wave_partitions
 from turing_dagster.dagster_defs.resources import TuringStore
-from turing_dagster.dagster_defs.run_hosts import host_tags
 from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.migrate import require_schema
+from turing_dagster.store.standing import Scope
 from turing_dagster.store.waves import store_token, unregistered_waves
 from turing_dagster.workflows.spec import Workflow
 
@@ -33,8 +33,8 @@ def _default_status() -> dg.DefaultSensorStatus:
 def build_new_postings_sensor(workflow: Workflow) -> dg.SensorDefinition:
     """The sensor runs the workflow's job (same name) on the waves it admits."""
     partitions = wave_partitions(workflow.name)
-    # also on the job; here too so a run the sensor asks for is limited even if the job lost it
-    hosts = host_tags(workflow)
+    # new postings only: a sensor never re-processes results made under an earlier definition
+    tags = {SCOPE_TAG: Scope().tag}
 
     @dg.sensor(
         name=f"{workflow.name}_new_postings",
@@ -66,7 +66,7 @@ def build_new_postings_sensor(workflow: Workflow) -> dg.SensorDefinition:
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
-                    run_key=f"{workflow.name}:{token}:{key}", partition_key=key, tags={"turing/wave": key, **hosts}
+                    run_key=f"{workflow.name}:{token}:{key}", partition_key=key, tags={WAVES_TAG: key, **tags}
                 )
                 for key in to_run
             ],

@@ -23,11 +23,11 @@ from turing_dagster.ollama.calls import (
     means_server_away,
     model_name,
     normalize_model,
+    process_models,
 )
+from turing_dagster.ollama.context import DEFAULT_NUM_KEEP, CutDetector
 from turing_dagster.ollama.errors import ModelNotFoundError, OllamaError, OllamaUnavailableError
 from turing_dagster.ollama.types import Hosts, LLMRequest, LLMResult
-
-REASK = "Your answer was invalid: {reason}. Answer again following the instructions exactly."
 
 
 class HostModel:
@@ -163,15 +163,33 @@ class HostModel:
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _chat(self, messages: list[dict], fmt: str | dict | None, key: str) -> Any:
+    def digest(self) -> str | None:
+        """The model's digest as this host lists it (/api/tags): part of every request key."""
+        tags = self._control(lambda: self.pool.control_client(self.host).list(), "list models")
+        for entry in process_models(tags):
+            if model_name(entry) == self.norm:
+                return getattr(entry, "digest", None)
+        return None
+
+    def context_length(self) -> int | None:
+        """The context the loaded model runs with, as /api/ps reports it (None: not reported)."""
+        for entry in self.pool.ps_models(self.host):
+            if model_name(entry) == self.norm:
+                return getattr(entry, "context_length", None) or None
+        return None
+
+    def _chat(self, req: LLMRequest) -> Any:
+        options = dict(self.options or {})
+        if req.num_ctx:
+            options["num_ctx"] = req.num_ctx  # the context the guard checked the prompt against
         with self.pool.slot(self.host):
             wall, ok = time.time(), False
             try:
                 resp = self.pool.client(self.host).chat(
                     model=self.model,
-                    messages=messages,
-                    format=fmt,
-                    options=self.options,
+                    messages=req.messages,
+                    format=req.format,
+                    options=options or None,
                     keep_alive=self.pool.keep_alive,
                     stream=False,
                 )
@@ -180,56 +198,40 @@ class HostModel:
             except ollama.ResponseError as exc:
                 raise self.not_found(exc) from None
             finally:
-                self.pool.recorder.record(self.host, self.norm, "chat", wall, key=key, ok=ok)
+                self.pool.recorder.record(self.host, self.norm, "chat", wall, key=req.key, ok=ok)
 
-    def execute(self, req: LLMRequest, stop: threading.Event) -> LLMResult:
-        """One request to the end: transient errors retried, invalid output re-asked with the reason.
+    def execute(self, req: LLMRequest, stop: threading.Event, cuts: CutDetector | None = None) -> LLMResult:
+        """One request to its answer, transient errors retried (an invalid answer is the caller's to re-ask).
 
-        Only ModelNotFoundError escapes. A failure the server caused is `unavailable` (retryable);
-        one about the request (a 4xx, invalid output after the re-asks) is not.
+        Only ModelNotFoundError escapes. A failure the server caused is `unavailable` (retryable); one about
+        the request (a 4xx, a prompt the server cut) is not.
         """
         started = time.monotonic()
         tally = Tally()
-        messages = [dict(m) for m in req.messages]
-        tokens_in = tokens_out = 0
-        rounds = 1 + max(0, req.invalid_retries)
 
-        def result(output: str | None, error: str | None, unavailable: bool = False) -> LLMResult:
-            latency = time.monotonic() - started
-            return LLMResult(req.key, output, error, tally.attempts, latency, tokens_in, tokens_out, unavailable)
+        def result(output: str | None, error: str | None, unavailable: bool = False, tokens: tuple[int, int] = (0, 0),
+                   cut: bool = False) -> LLMResult:
+            return LLMResult(req.key, output, error, tally.attempts, time.monotonic() - started, *tokens,
+                             unavailable=unavailable, request_key=req.request_key, cut=cut)
 
-        reason = ""
-        for _ in range(rounds):
-            try:
-                resp = self.pool.call_with_retries(
-                    lambda msgs=messages: self._chat(msgs, req.format, req.key),
-                    tally=tally,
-                    stop=stop,
-                    max_attempts=1 if self.down else None,
-                )
-            except ModelNotFoundError:
-                raise
-            except Exception as exc:
-                if not is_transient(exc):
-                    return result(None, f"ollama error: {describe(exc)} (at {self.host})", means_server_away(exc))
-                self.down = is_connection_error(exc)
-                text = f"transient errors after {tally.run_attempts} attempts: {describe(exc)} (at {self.host})"
-                return result(None, text, means_server_away(exc))
-            self.down = False
-            tokens_in += resp.prompt_eval_count or 0
-            tokens_out += resp.eval_count or 0
-            output = resp.message.content or ""
-            if req.check is None:
-                return result(output, None)
-            try:
-                reason = req.check(output)
-            except Exception as exc:
-                return result(None, f"output check raised {describe(exc)}")
-            if reason is None:
-                return result(output, None)
-            messages = [
-                *messages,
-                {"role": "assistant", "content": output},
-                {"role": "user", "content": REASK.format(reason=reason)},
-            ]
-        return result(None, f"invalid output after {rounds} attempts: {reason}")
+        try:
+            resp = self.pool.call_with_retries(
+                lambda: self._chat(req), tally=tally, stop=stop, max_attempts=1 if self.down else None
+            )
+        except ModelNotFoundError:
+            raise
+        except Exception as exc:
+            if not is_transient(exc):
+                return result(None, f"ollama error: {describe(exc)} (at {self.host})", means_server_away(exc))
+            self.down = is_connection_error(exc)
+            text = f"transient errors after {tally.run_attempts} attempts: {describe(exc)} (at {self.host})"
+            return result(None, text, means_server_away(exc))
+        self.down = False
+        tokens = (resp.prompt_eval_count or 0, resp.eval_count or 0)
+        if cuts is not None and req.estimate is not None and req.num_ctx:
+            keep = (self.options or {}).get("num_keep")
+            why = cuts.cut(resp.prompt_eval_count, req.estimate, req.num_ctx,
+                           keep if isinstance(keep, int) and keep >= 0 else DEFAULT_NUM_KEEP)
+            if why:
+                return result(None, f"{why}; the answer is not used", tokens=tokens, cut=True)
+        return result(resp.message.content or "", None, tokens=tokens)

@@ -57,12 +57,12 @@ class PoolConfig:
 class HostPool:
     """Clients, slots and retry policy for the configured hosts, and the sessions made from them."""
 
-    def __init__(self, config: PoolConfig, log: logging.Logger | None = None):
+    def __init__(self, config: PoolConfig, log: logging.Logger | None = None, recorder: CallRecorder | None = None):
         if config.residency not in ("shared", "exclusive"):
             raise OllamaError(f"residency must be 'shared' or 'exclusive', not {config.residency!r}")
         self.config = config
         self.log = log or logging.getLogger("turing.ollama")
-        self.recorder = CallRecorder()
+        self.recorder = recorder or CallRecorder()  # pools of one resource share one: the run's timeline
         self._clients: dict[tuple[str, str], ollama.Client] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._guard = threading.Lock()

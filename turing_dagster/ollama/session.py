@@ -9,19 +9,19 @@ Residency is read from the server (`/api/ps`), never remembered.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from turing_dagster.ollama.calls import describe, normalize_model
-from turing_dagster.ollama.dispatch import spread
+from turing_dagster.ollama.context import FALLBACK_NUM_CTX, CutDetector
+from turing_dagster.ollama.dispatch import Dispatch
 from turing_dagster.ollama.errors import ModelNotFoundError, OllamaError
 from turing_dagster.ollama.host_model import HostModel
 from turing_dagster.ollama.types import Hosts, LLMRequest, LLMResult, SessionStats
 
-_END = object()
+_UNSET = object()
 
 
 class ModelSession:
@@ -41,6 +41,9 @@ class ModelSession:
         self._lock = threading.Lock()
         self._available = False
         self._wall_start: float | None = None
+        self._digest: object = _UNSET
+        self._num_ctx: int | None = None
+        self.cuts = CutDetector()  # learns this model's characters per token from uncut answers
 
     def __repr__(self) -> str:
         hosts = ",".join(h.host for h in self._hosts) if self._hosts else "?"
@@ -69,6 +72,11 @@ class ModelSession:
     def loaded_hosts(self) -> list[str]:
         """Hosts where this session loaded its model and still counts it as held."""
         return [h.host for h in self._host_models() if h.ready and h.loads]
+
+    @property
+    def slots(self) -> int:
+        """Requests this session can have in flight: the slots of every host serving its model."""
+        return self._models.slots_per_host * len(self._host_models())
 
     @property
     def keep_alive(self) -> str:
@@ -135,33 +143,84 @@ class ModelSession:
                 hm.finish(next_model)
             self._sync_stats()
 
-    def run(self, requests: Iterable[LLMRequest]) -> Iterator[LLMResult]:
-        """Chat every request across the hosts, `slots_per_host` in flight on each; yields results
-        as they complete. Only ModelNotFoundError escapes; every other failure is that request's
-        LLMResult.error (`unavailable` when the server, not the request, was at fault).
-        """
-        source = iter(requests)
-        first = next(source, _END)
-        if first is _END:
-            return
+    def digest(self) -> str | None:
+        """The model's digest on the hosts serving it (/api/tags, asked once): part of every request key.
+        Hosts holding different versions get a key of their own (their digests joined), and a warning."""
+        if self._digest is _UNSET:
+            found = set()
+            for hm in self._host_models():
+                try:
+                    found.add(hm.digest() or "")
+                except OllamaError as exc:
+                    self._models.log.warning(f"digest of {self.model} on {hm.host} unknown: {exc}")
+            if len(found) > 1:
+                self._models.log.warning(f"hosts serve different versions of {self.model}: {sorted(found)}")
+            self._digest = ",".join(sorted(found)) or None
+        return self._digest  # type: ignore[return-value]
+
+    def context_length(self) -> int:
+        """The num_ctx requests run with: the workflow's, unless a loaded host reports less (the model's
+        limit); without one, what the hosts report for the loaded model; else FALLBACK_NUM_CTX."""
+        if self._num_ctx is None:
+            self.load()
+            asked = (self.options or {}).get("num_ctx")
+            reported = []
+            for hm in self._host_models():
+                try:
+                    value = hm.context_length()
+                except OllamaError:
+                    value = None
+                if value:
+                    reported.append(int(value))
+            if isinstance(asked, int) and asked > 0:
+                self._num_ctx = min([asked, *reported])
+                if self._num_ctx < asked:
+                    self._models.log.warning(f"{self.model} runs with num_ctx {self._num_ctx}, not the {asked} "
+                                             "the workflow asks for (the model's or the server's limit)")
+            elif reported:
+                self._num_ctx = min(reported)
+            else:
+                self._num_ctx = FALLBACK_NUM_CTX
+                self._models.log.warning(f"no num_ctx for {self.model} set or reported: assuming {FALLBACK_NUM_CTX}")
+        return self._num_ctx
+
+    def start(self) -> Dispatch:
+        """Load the model where needed and open a dispatch for this step's requests (submit, results).
+        Raises OllamaError when no host could load it."""
         if self._wall_start is None:
             self._wall_start = time.monotonic()
-        source = itertools.chain([first], source)
+        self.load()
+        # a worker sleeping in backoff does not hold an in-flight slot, so twice the slots
+        ready = [h for h in self._host_models() if h.ready]
+        return Dispatch(ready, 2 * self._models.slots_per_host, self.cuts)
+
+    def record(self, result: LLMResult) -> LLMResult:
+        """Count a result this session's dispatch produced."""
+        return self._record(result)
+
+    def run(self, requests: Iterable[LLMRequest]) -> Iterator[LLMResult]:
+        """Every request through one dispatch, results as they complete (benchmarks and simple callers). A
+        model that cannot be loaded fails every request as `unavailable`; only ModelNotFoundError escapes."""
+        todo = list(requests)
+        if not todo:
+            return
         try:
-            self.load()
+            dispatch = self.start()
         except ModelNotFoundError:
             raise
         except Exception as exc:
             why = str(exc) if isinstance(exc, OllamaError) else describe(exc)
-            reason = f"model {self.model} not loaded: {why}"
-            for req in source:
-                yield self._record(LLMResult(req.key, None, reason, 0, 0.0, 0, 0, unavailable=True))
+            for req in todo:
+                yield self._record(LLMResult(req.key, None, f"model {self.model} not loaded: {why}", 0, 0.0, 0, 0,
+                                             unavailable=True, request_key=req.request_key))
             return
-        # a worker sleeping in backoff does not hold an in-flight slot, so twice the slots
-        workers = 2 * self._models.slots_per_host
-        ready = [h for h in self._host_models() if h.ready]
-        for result in spread(ready, source, workers):
-            yield self._record(result)
+        try:
+            for req in todo:
+                dispatch.submit(req)
+            for result in dispatch.results():
+                yield self._record(result)
+        finally:
+            dispatch.shutdown()
 
     def _record(self, result: LLMResult) -> LLMResult:
         s = self.stats

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 import ollama
 
+from turing_dagster.ollama.context import Estimate
 from turing_dagster.ollama.records import CallRecorder
 
 T = TypeVar("T")
@@ -49,11 +50,14 @@ class Hosts(Protocol):
 
 @dataclass
 class LLMRequest:
-    key: str  # e.g. posting_id
-    messages: list[dict]  # chat messages (system + user)
+    """One chat request: the messages so far, answered once (transient errors retried, never re-asked here)."""
+
+    key: str  # whose request it is (a posting id): call records and logs name it
+    messages: list[dict]  # chat messages (system + user, and earlier turns)
     format: str | dict | None = None  # "json" or a JSON schema (Ollama structured output)
-    check: Callable[[str], str | None] | None = None  # returns a reason when the output is invalid
-    invalid_retries: int = 2  # re-asks with the validation error after an invalid output
+    request_key: str | None = None  # ollama/keys.py: what the answer is stored under
+    num_ctx: int | None = None  # the context it runs with (sent as options.num_ctx)
+    estimate: Estimate | None = None  # its size, to judge the server's prompt_eval_count against
 
 
 @dataclass
@@ -68,6 +72,8 @@ class LLMResult:
     # the server was away (transient errors to the end, or the model could not be loaded): the
     # failure says nothing about the posting, so a later run retries it without being asked
     unavailable: bool = False
+    request_key: str | None = None
+    cut: bool = False  # the server's prompt_eval_count shows it did not see the whole prompt
 
     @property
     def ok(self) -> bool:

@@ -5,6 +5,7 @@ matplotlib's object API with the Agg canvas (no pyplot): no global state, safe i
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -163,3 +164,10 @@ def write_png(timeline: RunTimeline, path: str | Path, title: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     build_figure(timeline, title).savefig(path, format="png")
     return path
+
+
+def png_bytes(timeline: RunTimeline, title: str, dpi: int = 60) -> bytes:
+    """The same picture, smaller (60 dpi: a few tens of KB), to embed in a materialization's metadata."""
+    buffer = io.BytesIO()
+    build_figure(timeline, title).savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

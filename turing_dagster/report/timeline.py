@@ -1,22 +1,18 @@
 """The GPU timeline's data: the engine's call records of a run and its step boundaries, arranged per host.
 
-Input is what steps write into the run log: `gpu_calls` events (one step's boundaries and the
-`CallRecord`s drained when it ended). Output is per host: when each model was loading, resident and
+Input is what each step of a run recorded (`run_steps`, store/runs.py): its boundaries and the
+`CallRecord`s drained when it ended, as one event dict per step. Output is per host: when each model was loading, resident and
 unloaded, and how many chats were in flight over time. Pure functions; `render.py` draws them.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from turing_dagster.ollama.records import CallRecord
-
-EVENT = "gpu_calls"
-CALLS_PER_LINE = 2000  # a big wave's records go into several log lines, so no single line gets huge
 
 
 @dataclass(frozen=True)
@@ -70,50 +66,8 @@ class RunTimeline:
         return list(seen)
 
 
-def step_events(
-    conversation: str,
-    step_start: float,
-    step_end: float,
-    records: list[CallRecord],
-    **extra: Any,
-) -> list[dict[str, Any]]:
-    """The run-log events for one step: its boundaries, and its records in slices of CALLS_PER_LINE."""
-    calls = [_compact(r) for r in sorted(records, key=lambda r: r.start)]
-    slices = [calls[i : i + CALLS_PER_LINE] for i in range(0, len(calls), CALLS_PER_LINE)] or [[]]
-    return [
-        {
-            "event": EVENT,
-            "conversation": conversation,
-            **extra,
-            "step_start": round(step_start, 4),
-            "step_end": round(step_end, 4),
-            "part": i + 1,
-            "parts": len(slices),
-            "calls": part,
-        }
-        for i, part in enumerate(slices)
-    ]
-
-
-def _compact(record: CallRecord) -> dict[str, Any]:
-    data = record.as_dict()
-    data["start"], data["end"] = round(record.start, 4), round(record.end, 4)
-    return data
-
-
-def parse_event(message: str) -> dict[str, Any] | None:
-    """A `gpu_calls` event from one run-log message; None for any other message."""
-    if not message.startswith("{") or f'"{EVENT}"' not in message:
-        return None
-    try:
-        data = json.loads(message)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) and data.get("event") == EVENT else None
-
-
 def from_events(events: Iterable[dict[str, Any]]) -> RunTimeline:
-    """The run's timeline from its `gpu_calls` events (a step's parts share its boundaries)."""
+    """The run's timeline from its steps' events ({conversation, step_start, step_end, calls, ...})."""
     timeline = RunTimeline()
     seen: set[tuple[str, float]] = set()
     for event in events:
@@ -183,10 +137,3 @@ def summary(timeline: RunTimeline) -> dict[str, dict[str, int]]:
         counts[r.model][r.kind] += 1
         counts[r.model]["failed"] += 0 if r.ok else 1
     return {m: counts[m] for m in timeline.models()}
-
-
-def iter_events(messages: Iterable[str]) -> Iterator[dict[str, Any]]:
-    for message in messages:
-        event = parse_event(message)
-        if event is not None:
-            yield event

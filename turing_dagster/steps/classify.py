@@ -1,40 +1,41 @@
-"""Who a step is for: the wave's postings split into to-do, skipped, already done and not ready."""
+"""Who a step is for: a wave's postings split into to-do, skipped, done, not ready, and left for later."""
 
 from __future__ import annotations
 
-from turing_dagster.steps.results import step_checkpoint
-from turing_dagster.steps.wave_state import PostingState, WaveState
-from turing_dagster.store.checkpoints import Checkpoint
+from dataclasses import dataclass, field
+
+from turing_dagster.steps.wave_state import PostingState, reaches
+from turing_dagster.store.standing import Scope, State
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
 
-def classify(
-    plan: WorkflowPlan, step: PlannedStep, state: WaveState, own: dict[str, Checkpoint]
-) -> tuple[list[PostingState], list[Checkpoint], int, int]:
-    """Split the wave's postings for this step: to process, to mark skipped, already done, not ready."""
-    conv = step.conversation
-    todo: list[PostingState] = []
-    skipped: list[Checkpoint] = []
-    done = not_ready = 0
-    for ps in state.postings.values():
-        mine = own.get(ps.posting_id)
-        if mine is not None and mine.code_version == step.version and mine.status != "failed":
-            done += 1
-            continue
-        if step.index == 0:
-            todo.append(ps)
-            continue
-        if ps.frontier is None or ps.failed is not None:
-            not_ready += 1  # the posting is held up earlier (failed there, or that step has not run)
-            continue
-        nxt = ps.frontier.next_conversation_id
-        if nxt is not None and nxt not in plan.by_id:
-            not_ready += 1  # points at a conversation the definitions no longer have; versions rerun it
-            continue
-        if nxt == conv.conversation_id:
-            todo.append(ps)
-        elif nxt is None or plan.by_id[nxt].index > step.index:
-            skipped.append(step_checkpoint(step, ps, "skipped", nxt))
+@dataclass
+class Split:
+    todo: list[PostingState] = field(default_factory=list)
+    skipped: list[tuple[PostingState, int | None]] = field(default_factory=list)  # (posting, where it goes)
+    done: int = 0
+    not_ready: int = 0  # held up at an earlier step (failed or stale there, or not reached yet)
+    left: int = 0  # here, but not this run's to take: stale results or failures without --retry-failed
+
+
+def classify(plan: WorkflowPlan, step: PlannedStep, states: list[PostingState], scope: Scope) -> Split:
+    """Split a wave's postings for this step by their standing (store/standing.py) and the run's scope."""
+    split = Split()
+    conv_id = step.conversation.conversation_id
+    for ps in states:
+        s = ps.standing
+        own_current = ps.own is not None and ps.own.code_version == step.version and ps.own.status != "failed"
+        if s.at > step.index or (own_current and reaches(plan, s.at, step.index)):
+            split.done += 1  # (the latter: a sibling at `at` has not written its row yet)
+        elif not reaches(plan, s.at, step.index):
+            split.not_ready += 1
+        elif not scope.takes(s.state, s.retryable, s.failed):
+            split.left += 1
+        elif step.index == 0 or s.next_id == conv_id or (s.state is State.HELD and s.at == step.index):
+            split.todo.append(ps)  # a held posting failed here: it is retried here
+        elif s.next_id is None or (s.next_id in plan.by_id and
+                                   plan.by_id[s.next_id].conversation.execution_order >= step.conversation.execution_order):
+            split.skipped.append((ps, s.next_id))  # its route passes this step (perhaps to a sibling)
         else:
-            not_ready += 1
-    return todo, skipped, done, not_ready
+            split.not_ready += 1  # routed to a conversation the plan does not have before this step
+    return split

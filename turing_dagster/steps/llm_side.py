@@ -1,119 +1,273 @@
-"""The LLM side of a step: prompts from checkpoints, one model session, results chunk by chunk."""
+"""The LLM side of a step: each posting's chat, asked through stored answers first and the model second.
+
+Every request (a turn, a re-ask) has a key (ollama/keys.py). A key with a stored answer is answered from
+`llm_answers` without a call; identical requests in flight are sent once; the rest stream through one
+session dispatch over the hosts' slots, a posting's next turn sent as soon as its answer is in. Before a
+request is sent the context guard checks it fits (ollama/context.py); `overflow: shorten` cuts the longest
+posting field instead of failing. Results are cut into chunks as postings finish, so the slots stay busy
+while a chunk commits, and a crash repeats at most a chunk plus the requests in flight.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import partial
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from turing_dagster.ollama.context import Estimate, refusal, reserve
+from turing_dagster.ollama.dispatch import Dispatch
+from turing_dagster.ollama.errors import ModelNotFoundError
+from turing_dagster.ollama.keys import request_key
 from turing_dagster.ollama.session import ModelSession
-from turing_dagster.ollama.types import LLMRequest
-from turing_dagster.steps.llm_turns import turn_chunks
-from turing_dagster.steps.prompts import build_messages
-from turing_dagster.steps.results import CheckpointRecorder, Chunk, Producer, StepError
+from turing_dagster.ollama.types import LLMRequest, LLMResult
+from turing_dagster.steps.chat import Chat
+from turing_dagster.steps.results import CheckpointRecorder, Chunk, StepError, storable_problem
+from turing_dagster.steps.shorten import posting_fields, shorten
 from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import PostingState
+from turing_dagster.store.answers import StoredAnswer
 from turing_dagster.workflows.checks import check_output
 from turing_dagster.workflows.placeholders import UnresolvedPlaceholder
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
+
+_RECENT = 4096  # answers of this run kept in memory for identical requests not committed yet
 
 
 class SessionMaker(Protocol):
     """Where sessions come from: the pool, or the Dagster resource that wraps it."""
 
-    def session(self, model: str, options: dict | None = None) -> ModelSession: ...
+    def session(self, model: str, options: dict | None = None, workflow: str | None = None) -> ModelSession: ...
 
 
-def llm_chunks(
-    plan: WorkflowPlan,
-    step: PlannedStep,
-    stats: StepStats,
-    session: ModelSession,
-    chunk_size: int,
-) -> Producer:
-    """A producer for StepOutput: one stream of requests over the host's slots, cut into chunks of results.
+class AnswerSource(Protocol):
+    def lookup(self, keys: Iterable[str]) -> dict[str, StoredAnswer]: ...
 
-    The requests of the whole step flow through one session run, so the slots stay busy while a
-    chunk commits and no chunk waits for its slowest request before the next one starts; a crash
-    repeats at most the results not yet committed (a chunk plus the requests in flight). When the
-    step is done the session finishes: it keeps the model if the plan's next LLM step uses it.
-    """
-    conv = step.conversation
-    stats.model = conv.model
-    if conv.instructions is not None:
-        return turn_chunks(plan, step, stats, session)
-    recorder = CheckpointRecorder(plan, step, stats)
-    turn = conv.turns[0]  # a single prompt is a chat of one turn
-    check = partial(check_output, turn)
-    retries = plan.workflow.retries_for(conv.name)
 
-    def produce(parts: Iterable[list[PostingState]]):
-        by_key: dict[str, PostingState] = {}
-        current = {"chunk": Chunk([], []), "answered": 0, "unavailable": []}
+class LLMStep:
+    """Produces a conversation's chunks of results over its to-do postings (one use per step)."""
 
-        def requests():
-            for part in parts:  # pulled as slots free up: postings are read a chunk at a time
-                for ps in part:
-                    try:
-                        messages = build_messages(step, ps.posting or {}, ps.outputs)
-                    except UnresolvedPlaceholder as exc:
-                        recorder.failed(ps, f"{exc}; prompt not sent", current["chunk"], attempts=0)
-                        continue
-                    by_key[ps.posting_id] = ps
-                    yield LLMRequest(ps.posting_id, messages, turn.format, check, retries)
+    def __init__(self, plan: WorkflowPlan, step: PlannedStep, stats: StepStats, session: ModelSession,
+                 answers: AnswerSource, chunk_size: int, recorder: CheckpointRecorder | None = None):
+        self.plan, self.step, self.stats, self.session, self.store = plan, step, stats, session, answers
+        self.conv = step.conversation
+        self.chunk_size = max(1, chunk_size)
+        self.recorder = recorder or CheckpointRecorder(plan, step, stats)
+        self.options = plan.workflow.options_for(self.conv.name)  # what the workflow sets: part of the key
+        self.retries = plan.workflow.retries_for(self.conv.name)
+        self.fields = posting_fields(self.conv)
+        stats.model = self.conv.model
+        self._dispatch: Dispatch | None = None
+        self._broken: str | None = None  # the model could not be loaded: every request fails, retryable
+        self._waiting: dict[str, list[Chat]] = {}  # request key -> chats waiting for that one call
+        self._recent: OrderedDict[str, StoredAnswer] = OrderedDict()
+        self._ready: list[Chat] = []
+        self._chunk = Chunk()
+        self._answered = 0  # HTTP results in the current chunk, and how many the server failed
+        self._unavailable: list[str] = []
+        self._digest: str | None = None
 
-        def cut():
-            chunk, answered, unavailable = current["chunk"], current["answered"], current["unavailable"]
-            current.update(chunk=Chunk([], []), answered=0, unavailable=[])
-            stats.loads, stats.load_seconds = session.stats.loads, session.stats.load_seconds
-            return chunk, answered, unavailable
+    # -- the requests -------------------------------------------------------------------------------
 
-        results = session.run(requests())
-        try:
-            for result in results:
-                ps = by_key.pop(result.key)
-                extra = {
-                    "attempts": result.attempts,
-                    "latency_ms": round(result.latency_seconds * 1000),
-                    "tokens_in": result.tokens_in,
-                    "tokens_out": result.tokens_out,
-                }
-                stats.latencies.append(result.latency_seconds)
-                stats.tokens_in += result.tokens_in
-                stats.tokens_out += result.tokens_out
-                current["answered"] += 1
-                if result.error is None:
-                    recorder.completed(ps, result.output or "", current["chunk"], **extra)
+    def _key(self, chat: Chat) -> str:
+        return request_key(self.conv.model, self._digest, chat.messages(), self.conv.turns[chat.turn].format,
+                           self.options)
+
+    def _remember(self, key: str, answer: StoredAnswer) -> None:
+        self._recent[key] = answer
+        self._recent.move_to_end(key)
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def _resolve(self) -> None:
+        """Answer every ready chat's request: stored answers in one lookup per batch, the rest sent."""
+        while self._ready:
+            batch, self._ready = self._ready, []
+            for chat in batch:
+                chat.key = self._key(chat)
+            need = [c.key for c in batch if self.conv.reuse and not c.fresh and c.key not in self._recent]
+            found = self.store.lookup(need) if need else {}
+            for chat in batch:
+                hit = (self._recent.get(chat.key) or found.get(chat.key)) if self.conv.reuse else None
+                if hit is not None:
+                    self._remember(chat.key, hit)
+                    chat.took(None, hit, fresh=False)
+                    self._answered_with(chat, hit.output, reused=True)
+                elif chat.key in self._waiting:
+                    self._waiting[chat.key].append(chat)  # the same request is in flight: one call
                 else:
-                    recorder.failed(ps, result.error, current["chunk"], retryable=result.unavailable, **extra)
-                    if result.unavailable:
-                        current["unavailable"].append(result.error)
-                if len(current["chunk"].checkpoints) >= chunk_size:
-                    chunk, answered, unavailable = cut()
-                    yield chunk
-                    _server_gone(conv.name, session.hosts, answered, unavailable)
-        finally:
-            results.close()  # stops the session's workers when the step stops early
-        chunk, answered, unavailable = cut()
-        if chunk.checkpoints:
+                    self._send(chat)
+
+    def _send(self, chat: Chat) -> None:
+        if self._broken is None and self._dispatch is None:
+            try:
+                self._dispatch = self.session.start()
+            except ModelNotFoundError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the server's trouble: every posting retryable
+                self._broken = f"model {self.session.model} not loaded: {exc}"
+        if self._broken is not None:
+            self._answered += 1
+            self._unavailable.append(self._broken)
+            self._fail(chat, self._broken, retryable=True)
+            return
+        num_ctx = self.session.context_length()
+        messages = chat.messages()
+        needed, estimate = self._needed(chat, num_ctx)
+        chat.snapshot["context"] = {"num_ctx": num_ctx, "tokens_estimated": needed}
+        if needed + reserve(self.options, num_ctx) > num_ctx:
+            if self._shorten(chat, num_ctx):
+                self._ready.append(chat)
+                return
+            self._fail(chat, f"posting {chat.ps.posting_id}: " + refusal(Estimate(needed, estimate.chars), num_ctx,
+                                                                         self.session.model, self.options))
+            return
+        self._waiting[chat.key] = [chat]
+        self.stats.calls += 1
+        self._dispatch.submit(LLMRequest(chat.ps.posting_id, messages, self.conv.turns[chat.turn].format, chat.key,
+                                         num_ctx, estimate))
+
+    def _needed(self, chat: Chat, num_ctx: int) -> tuple[int, Estimate]:
+        """Tokens the request needs (before its first request, a chat's later turns and their answers too)."""
+        estimate = Estimate.of(chat.messages())
+        needed = estimate.tokens
+        if chat.turn == 0 and not chat.reasks and chat.multi:  # the whole chat must fit, not only turn 1
+            later = chat.later_turns()
+            needed += Estimate.of(later).tokens + reserve(self.options, num_ctx) * len(later)
+        return needed, estimate
+
+    def _shorten(self, chat: Chat, num_ctx: int) -> bool:
+        """`overflow: shorten`, before the chat's first request: cut the longest posting field to fit."""
+        if self.conv.overflow != "shorten" or chat.turn or chat.reasks or "shortened" in chat.snapshot:
+            return False
+
+        def excess(posting: dict) -> int:
+            trial = Chat(chat.ps, self.conv, posting)
+            try:
+                trial.start()
+            except UnresolvedPlaceholder:
+                return 0  # the refusal or the missing value is reported by the real chat
+            return self._needed(trial, num_ctx)[0] + reserve(self.options, num_ctx) - num_ctx
+
+        done = shorten(chat.posting, self.fields, excess)
+        if done is None:
+            return False
+        chat.posting, chat.snapshot["shortened"] = done
+        chat.start()
+        return True
+
+    # -- the answers --------------------------------------------------------------------------------
+
+    def _answered_with(self, chat: Chat, text: str, reused: bool) -> None:
+        turn = self.conv.turns[chat.turn]
+        try:
+            reason = check_output(turn, text)
+        except Exception as exc:  # noqa: BLE001 - a broken check fails its posting
+            reason = f"output check raised {type(exc).__name__}: {exc}"
+        if reason is not None:
+            if chat.asks > self.retries:
+                self._fail(chat, f"invalid output after {chat.asks} attempts: {reason}")
+            else:
+                chat.reask(text, reason)
+                self._ready.append(chat)
+            return
+        try:
+            more = chat.advance(text, reused)
+        except UnresolvedPlaceholder as exc:
+            self._fail(chat, f"{exc}; prompt not sent")
+            return
+        if more:
+            self._ready.append(chat)
+            return
+        self.stats.latencies.append(chat.latency)
+        self.recorder.completed(chat.ps, text, self._chunk, snapshot=chat.kept(), answers=chat.answers, **chat.extra())
+
+    def _fail(self, chat: Chat, reason: str, retryable: bool = False) -> None:
+        prefix = f"turn {chat.turn + 1}: " if chat.multi else ""
+        self.stats.latencies.append(chat.latency)
+        self.recorder.failed(chat.ps, prefix + reason, self._chunk, retryable=retryable, snapshot=chat.kept(),
+                             answers=chat.answers, **chat.extra())
+
+    def _on_result(self, result: LLMResult) -> None:
+        chats = self._waiting.pop(result.request_key, [])
+        self._answered += 1
+        self.stats.tokens_in += result.tokens_in
+        self.stats.tokens_out += result.tokens_out
+        if result.error is None and (problem := storable_problem(result.output)):
+            result.error = f"the answer cannot be stored: {problem}"
+        if result.error is not None:
+            if result.unavailable:
+                self._unavailable.append(result.error)
+            for i, chat in enumerate(chats):
+                chat.took(result if i == 0 else None, None, fresh=i == 0)
+                if result.cut:
+                    chat.snapshot.setdefault("context", {})["cut"] = True
+                self._fail(chat, result.error, retryable=result.unavailable)
+            return
+        answer = StoredAnswer(result.request_key, self.session.model, self._digest, result.output or "",
+                              result.tokens_in, result.tokens_out, round(result.latency_seconds * 1000))
+        self._remember(answer.request_key, answer)
+        for i, chat in enumerate(chats):
+            chat.took(result if i == 0 else None, answer, fresh=i == 0)
+            if i == 0:
+                chat.answers.append(answer)
+                chat.snapshot.setdefault("context", {})["evaluated"] = result.tokens_in
+            self._answered_with(chat, answer.output, reused=i > 0)
+
+    # -- the stream ---------------------------------------------------------------------------------
+
+    def _full_chunks(self, final: bool = False) -> Iterator[Chunk]:
+        while len(self._chunk) >= self.chunk_size or (final and len(self._chunk)):
+            chunk = Chunk(self._chunk.rows[: self.chunk_size])
+            self._chunk.rows = self._chunk.rows[self.chunk_size :]
+            answered, unavailable = self._answered, self._unavailable
+            self._answered, self._unavailable = 0, []
+            self.stats.loads, self.stats.load_seconds = self.session.stats.loads, self.session.stats.load_seconds
             yield chunk
-            _server_gone(conv.name, session.hosts, answered, unavailable)
-        session.finish(plan.next_model(step))
+            if answered and len(unavailable) == answered:
+                # the server is gone, not the postings: fail the run instead of failing every posting
+                raise StepError(
+                    f"conversation '{self.conv.name}': Ollama at {', '.join(self.session.hosts)} stopped answering "
+                    f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
+                )
 
-    return produce
-
-
-def _server_gone(conversation: str, hosts: list[str], answered: int, unavailable: list[str]) -> None:
-    if answered and len(unavailable) == answered:
-        # the server is gone, not the postings: fail the run instead of failing every posting
-        raise StepError(
-            f"conversation '{conversation}': Ollama at {', '.join(hosts)} stopped answering "
-            f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
-        )
+    def produce(self, parts: Iterable[list[PostingState]]) -> Iterator[Chunk]:
+        source = iter(parts)
+        exhausted = False
+        target = 4 * max(1, self.session.slots)  # queued + in flight: the slots never wait on a chunk's commit
+        try:
+            while True:
+                while not exhausted and (self._dispatch is None or self._dispatch.outstanding < target):
+                    part = next(source, None)
+                    if part is None:
+                        exhausted = True
+                        break
+                    if self._digest is None:
+                        self._digest = self.session.digest()
+                    for ps in part:
+                        chat = Chat(ps, self.conv, ps.posting or {})
+                        try:
+                            chat.start()
+                        except UnresolvedPlaceholder as exc:
+                            self.recorder.failed(ps, f"{exc}; prompt not sent", self._chunk, attempts=0)
+                            continue
+                        self._ready.append(chat)
+                    self._resolve()
+                    yield from self._full_chunks()
+                if self._dispatch is None or not self._dispatch.outstanding:
+                    if exhausted:
+                        break
+                    continue
+                self._on_result(self.session.record(self._dispatch.get()))
+                self._resolve()
+                yield from self._full_chunks()
+            yield from self._full_chunks(final=True)
+        finally:
+            if self._dispatch is not None:
+                self._dispatch.shutdown()
+        self.session.finish(self.plan.next_model(self.step))
 
 
 def open_session(ollama: SessionMaker, plan: WorkflowPlan, step: PlannedStep) -> ModelSession:
-    """A session for the step's model, checked to exist before any posting is touched."""
-    session = ollama.session(step.model, plan.workflow.options_for(step.conversation.name))
-    session.ensure_available()
-    return session
+    """A session for the step's model on its workflow's hosts; nothing is contacted until it is used."""
+    return ollama.session(step.model, plan.workflow.options_for(step.conversation.name), workflow=plan.workflow.name)
+

@@ -29,13 +29,16 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def python_chunks(plan: WorkflowPlan, step: PlannedStep, stats: StepStats) -> Producer:
-    actor = resolve_python_actor(step)
-    recorder = CheckpointRecorder(plan, step, stats)
+def python_chunks(plan: WorkflowPlan, step: PlannedStep, stats: StepStats,
+                  recorder: CheckpointRecorder | None = None) -> Producer:
+    """Python steps simply rerun (they are cheap); their outputs feed the request keys of the steps after."""
+    recorder = recorder or CheckpointRecorder(plan, step, stats)
 
     def produce(parts: Iterable[list[PostingState]]):
+        actor = None
         for part in parts:
-            chunk = Chunk([], [])
+            actor = actor or resolve_python_actor(step)  # imported when there is a posting to give it
+            chunk = Chunk()
             for ps in part:
                 started = time.perf_counter()
                 try:

@@ -27,15 +27,27 @@ class StepStats:
     tokens_out: int = 0
     latencies: list[float] = field(default_factory=list)
     per_wave: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
-    preview: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # per wave, its first completed rows (else its first rows of any status): what the wave's page shows
+    previews: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    calls: int = 0  # requests sent to the model (reused answers and dry lookups excluded)
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
 
-    def record(self, wave: str, status: str, posting_id: str, text: str | None, target: str | None) -> None:
+    def record(self, wave: str, status: str, posting_id: str, text: str | None, target: str | None,
+               reused: bool = False) -> None:
         self.per_wave[wave][status] += 1
-        if len(self.preview) < _PREVIEW_ROWS:
-            short = (text or "").replace("\n", " ").replace("|", "/")
-            self.preview.append((posting_id, status, short[:80], target or "END"))
+        if reused:
+            self.per_wave[wave]["reused"] += 1
+        rows = self.previews[wave]
+        short = (text or "").replace("\n", " ").replace("|", "/")[:80]
+        row = (posting_id, status, short, target or "END")
+        if status == "completed":
+            others = [r for r in rows if r[1] != "completed"]
+            if len(rows) - len(others) < _PREVIEW_ROWS:  # completed rows first, pushing the others out
+                rows[:] = [r for r in rows if r[1] == "completed"] + [row] + others
+                del rows[_PREVIEW_ROWS:]
+        elif len(rows) < _PREVIEW_ROWS:
+            rows.append(row)
 
     def count(self, status: str, wave: str | None = None) -> int:
         waves = [wave] if wave else list(self.per_wave)
@@ -50,6 +62,8 @@ class StepStats:
         return {
             "processed": self.count("completed") + self.count("failed"),
             "completed": self.count("completed"),
+            "reused": self.count("reused"),
+            "calls": self.calls,
             "failed": self.count("failed"),
             "skipped": self.count("skipped"),
             "model": self.model or "python",
@@ -63,9 +77,14 @@ class StepStats:
             "latency_p95_ms": _ms(percentile(self.latencies, 0.95)),
         }
 
-    def preview_markdown(self) -> str:
+    def wave_counts(self, wave: str) -> dict[str, int]:
+        return {k: self.count(k, wave) for k in ("completed", "failed", "skipped", "reused")}
+
+    def preview_markdown(self, wave: str | None = None) -> str:
+        """A table of a wave's first completed rows (the first wave's, or the first rows across waves)."""
+        picked = self.previews.get(wave, []) if wave else [r for w in sorted(self.previews) for r in self.previews[w]]
         rows = ["| posting | status | output | next |", "| --- | --- | --- | --- |"]
-        rows += [f"| {p} | {s} | {o} | {n} |" for p, s, o, n in self.preview]
+        rows += [f"| {p} | {s} | {o} | {n} |" for p, s, o, n in picked[:_PREVIEW_ROWS]]
         return "\n".join(rows)
 
 

@@ -1,4 +1,4 @@
-"""Where each posting of a wave stands after a given step, rebuilt from checkpoints alone."""
+"""Where each posting of a wave stands before a step, read from the store alone (checkpoints and standing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
-from turing_dagster.store.waves import wave_members
+from turing_dagster.store.standing import Standing, wave_standings
 from turing_dagster.workflows.plan import WorkflowPlan
 
 
@@ -15,12 +15,9 @@ from turing_dagster.workflows.plan import WorkflowPlan
 class PostingState:
     posting_id: str
     wave_key: str
-    # latest current completed/skipped checkpoint up to the step: its next is where the posting goes
-    frontier: Checkpoint | None = None
-    frontier_index: int = -1
-    # a current failed checkpoint after the frontier: the posting waits there for a retry
-    failed: Checkpoint | None = None
-    outputs: dict[str, str | None] = field(default_factory=dict)
+    standing: Standing | None = None  # store/standing.py: done, pending, held or stale, and at which step
+    own: Checkpoint | None = None  # this step's existing row (replaced when the step writes)
+    outputs: dict[str, str | None] = field(default_factory=dict)  # current outputs of the steps before it
     posting: dict | None = None  # the posting's fields, loaded chunk by chunk just before use
 
 
@@ -41,34 +38,34 @@ class LoadMeter:
 LOADED = LoadMeter()
 
 
-@dataclass
-class WaveState:
-    workflow_id: int
-    waves: list[str]
-    after_index: int  # plan index of the step this state follows; -1 = before the first step
-    postings: dict[str, PostingState]
+def reaches(plan: WorkflowPlan, at: int, index: int) -> bool:
+    """Whether a posting standing at plan step `at` is at step `index` now: the same step, or an earlier
+    sibling (the same execution order: independent, so a sibling may go first)."""
+    if at == index:
+        return True
+    order = plan.steps[index].conversation.execution_order
+    return at < index and all(s.conversation.execution_order == order for s in plan.steps[at:index])
 
 
-def load_wave_state(engine: sa.Engine, plan: WorkflowPlan, waves: list[str], after_index: int) -> WaveState:
-    """Rebuild the wave's state after plan step `after_index`; rows of an older version are ignored."""
+def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with_outputs: bool = True) -> list[PostingState]:
+    """The wave's members before plan step `index`: their standing, their row at that step and (for those
+    the step may take) the current outputs before it, which prompts and actors are rendered from."""
     workflow_id = plan.workflow.workflow_id
-    waves = sorted(waves)
-    members = wave_members(engine, workflow_id, waves)
-    states = {pid: PostingState(pid, key) for key in waves for pid in members[key]}
-    LOADED.saw(len(states))
-    steps = plan.steps[: after_index + 1]
-    if steps and states:
-        rows = checkpoints_for(engine, workflow_id, list(states), [s.conversation.conversation_id for s in steps])
-        for step in steps:  # plan order, so the last current row seen is the frontier
-            conv = step.conversation
-            for pid, state in states.items():
-                cp = rows.get((pid, conv.conversation_id))
-                if cp is None or cp.code_version != step.version:
-                    continue
-                if cp.status == "failed":
-                    state.failed = cp
-                    continue
-                state.frontier, state.frontier_index, state.failed = cp, step.index, None
-                if cp.status == "completed":
-                    state.outputs[conv.name] = cp.output
-    return WaveState(workflow_id, waves, after_index, states)
+    steps = [(s.conversation.conversation_id, s.version, s.conversation.execution_order) for s in plan.steps]
+    standings = wave_standings(engine, workflow_id, steps, wave)
+    LOADED.saw(len(standings))
+    states = [PostingState(pid, wave, s) for pid, s in sorted(standings.items())]
+    here = [ps for ps in states if reaches(plan, ps.standing.at, index)]
+    if not here:
+        return states
+    step = plan.steps[index]
+    before = plan.steps[:index] if with_outputs else []
+    wanted = [step.conversation.conversation_id, *(s.conversation.conversation_id for s in before)]
+    rows = checkpoints_for(engine, workflow_id, [ps.posting_id for ps in here], wanted)
+    for ps in here:
+        ps.own = rows.get((ps.posting_id, step.conversation.conversation_id))
+        for s in before[: ps.standing.at]:  # the current prefix: what the plan made before this step
+            cp = rows.get((ps.posting_id, s.conversation.conversation_id))
+            if cp is not None and cp.status == "completed":
+                ps.outputs[s.conversation.name] = cp.output
+    return states

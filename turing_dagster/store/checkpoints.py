@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from turing_dagster.store.engine import get_engine
-from turing_dagster.store.schema import conversations, postings, wave_postings, waves
+from turing_dagster.store.answers import StoredAnswer, insert_answers
+from turing_dagster.store.engine import batched, first_line
 from turing_dagster.store.schema import posting_state_checkpoints as psc
-
-# Keeps IN lists under SQLite's bound-parameter limit and PostgreSQL's planner sweet spot.
-_BATCH = 500
-
-
-def batched(items: Sequence, size: int = _BATCH) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+from turing_dagster.store.schema import postings, wave_postings
+from turing_dagster.store.standing import clear_marks
 
 
 @dataclass(frozen=True)
@@ -40,6 +34,8 @@ class Checkpoint:
     tokens_out: int | None = None
     checkpoint_id: int | None = None
     snapshot: dict[str, Any] = field(default_factory=dict)
+    request_key: str | None = None  # the request whose answer this is (a chat's last turn)
+    reused: bool | None = None  # that answer came from llm_answers, not from the model
 
     def row(self, workflow_id: int) -> dict[str, Any]:
         snapshot = {
@@ -62,10 +58,12 @@ class Checkpoint:
             "latency_ms": self.latency_ms,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
+            "request_key": self.request_key,
+            "reused": self.reused,
         }
 
 
-def _from_row(row: sa.Row) -> Checkpoint:
+def from_row(row: sa.Row) -> Checkpoint:
     snapshot = row.state_snapshot or {}
     return Checkpoint(
         posting_id=row.posting_id,
@@ -82,6 +80,8 @@ def _from_row(row: sa.Row) -> Checkpoint:
         tokens_out=row.tokens_out,
         checkpoint_id=row.checkpoint_id,
         snapshot=dict(snapshot),
+        request_key=row.request_key,
+        reused=row.reused,
     )
 
 
@@ -111,6 +111,64 @@ def _still_members(conn: sa.Connection, workflow_id: int, checkpoints: Sequence[
     return kept
 
 
+@dataclass
+class PostingRows:
+    """What one posting's result writes: its checkpoint, its `save_to` write-backs, the answers it got from
+    the model (stored by request key) and the later conversations whose rows its new result voids."""
+
+    checkpoint: Checkpoint
+    updates: list[tuple[str, Any]] = field(default_factory=list)  # (column, value)
+    answers: list[StoredAnswer] = field(default_factory=list)
+    voids: list[int] = field(default_factory=list)
+
+
+# a write that fails for one of these is about some row's content, not about the connection or the schema
+ROW_ERRORS = (sa.exc.DataError, sa.exc.IntegrityError, UnicodeError, ValueError)
+
+
+def row_error(exc: BaseException) -> str | None:
+    """Why a write failed when the reason lies in the rows written (a character the database cannot hold,
+    a constraint); None for anything else (a lost connection, a missing table)."""
+    cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(exc, sa.exc.StatementError) and not isinstance(exc, sa.exc.DBAPIError):
+        cause = exc.orig  # raised before the driver sent anything: an encoding error, say
+    if isinstance(exc, ROW_ERRORS) or isinstance(cause, ROW_ERRORS):
+        return first_line(cause) if isinstance(cause, BaseException) else first_line(exc)
+    return None
+
+
+def write_rows(
+    engine: sa.Engine, workflow_id: int, rows: Sequence[PostingRows], members_only: bool = False
+) -> tuple[int, list[tuple[PostingRows, str]]]:
+    """Write postings' results in one transaction; a failure tied to some row is narrowed to that row by
+    halving, so the others commit. Returns (checkpoints written, [(row not written, why)])."""
+    if not rows:
+        return 0, []
+    try:
+        return _write_rows(engine, workflow_id, rows, members_only), []
+    except Exception as exc:  # noqa: BLE001 - narrowed below, re-raised when not about a row
+        reason = row_error(exc)
+        if reason is None:
+            raise
+    if len(rows) == 1:
+        return 0, [(rows[0], reason)]
+    middle = len(rows) // 2
+    written, bad = write_rows(engine, workflow_id, rows[:middle], members_only)
+    more, worse = write_rows(engine, workflow_id, rows[middle:], members_only)
+    return written + more, bad + worse
+
+
+def _write_rows(engine: sa.Engine, workflow_id: int, rows: Sequence[PostingRows], members_only: bool) -> int:
+    with engine.begin() as conn:
+        if members_only:
+            kept = _still_members(conn, workflow_id, [r.checkpoint for r in rows])
+            rows = [r for r in rows if r.checkpoint.posting_id in kept]
+            if not rows:
+                return 0
+        _write(conn, workflow_id, rows)
+    return len(rows)
+
+
 def write_chunk(
     engine: sa.Engine,
     workflow_id: int,
@@ -118,38 +176,25 @@ def write_chunk(
     posting_updates: Iterable[tuple[str, str, Any]] = (),
     members_only: bool = False,
 ) -> int:
-    """Write a chunk of step results and their `save_to` columns in one transaction.
+    """Write step results and their `save_to` columns in one transaction (see write_rows).
 
     Re-writing a (workflow, posting, conversation) replaces its row, so a rerun never duplicates;
     the new row gets a newer checkpoint_id, which keeps "latest checkpoint per posting" meaningful.
     With `members_only`, results for postings that left their wave meanwhile are dropped.
     Returns the number of checkpoints written.
     """
-    if not checkpoints:
-        return 0
-    with engine.begin() as conn:
-        if members_only:
-            kept = _still_members(conn, workflow_id, checkpoints)
-            checkpoints = [cp for cp in checkpoints if cp.posting_id in kept]
-            posting_updates = [u for u in posting_updates if u[0] in kept]
-            if not checkpoints:
-                return 0
-        _write(conn, workflow_id, checkpoints, posting_updates)
-    return len(checkpoints)
+    updates: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for posting_id, column, value in posting_updates:
+        updates[posting_id].append((column, value))
+    rows = [PostingRows(cp, updates.pop(cp.posting_id, [])) for cp in checkpoints]
+    return _write_rows(engine, workflow_id, rows, members_only) if rows else 0
 
 
-def _write(
-    conn: sa.Connection,
-    workflow_id: int,
-    checkpoints: Sequence[Checkpoint],
-    posting_updates: Iterable[tuple[str, str, Any]],
-) -> None:
+def _write(conn: sa.Connection, workflow_id: int, rows: Sequence[PostingRows]) -> None:
+    checkpoints = [r.checkpoint for r in rows]
     by_conversation: dict[int, list[str]] = defaultdict(list)
     for cp in checkpoints:
         by_conversation[cp.conversation_id].append(cp.posting_id)
-    updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for posting_id, column, value in posting_updates:
-        updates[column].append({"pid": posting_id, "value": value})
     for conversation_id, posting_ids in by_conversation.items():
         for part in batched(posting_ids):
             conn.execute(
@@ -160,13 +205,25 @@ def _write(
                 )
             )
     conn.execute(sa.insert(psc), [cp.row(workflow_id) for cp in checkpoints])
-    reopened = sorted({cp.wave_key for cp in checkpoints if cp.status == "failed" and cp.wave_key})
-    if reopened:  # a new failure may be retryable: the wave is to be looked at again (see store/current.py)
-        conn.execute(
-            sa.update(waves)
-            .where(waves.c.workflow_id == workflow_id, waves.c.wave_key.in_(reopened))
-            .values(finished_version=None)
-        )
+    insert_answers(conn, [a for r in rows for a in r.answers])
+    voided: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    for r in rows:
+        if r.voids:
+            voided[tuple(r.voids)].append(r.checkpoint.posting_id)
+    for conversation_ids, posting_ids in voided.items():
+        # a result that changed voids what later steps made from the old one: stale, re-processed on request
+        for part in batched(posting_ids):
+            conn.execute(
+                sa.update(psc)
+                .where(psc.c.workflow_id == workflow_id, psc.c.posting_id.in_(part),
+                       psc.c.conversation_id.in_(list(conversation_ids)))
+                .values(code_version=None)
+            )
+    clear_marks(conn, workflow_id, {cp.wave_key for cp in checkpoints if cp.wave_key})
+    updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        for column, value in r.updates:
+            updates[column].append({"pid": r.checkpoint.posting_id, "value": value})
     for column, params in updates.items():
         conn.execute(
             sa.update(postings)
@@ -191,64 +248,5 @@ def checkpoints_for(
             if wanted is not None:
                 query = query.where(psc.c.conversation_id.in_(wanted))
             for row in conn.execute(query):
-                found[(row.posting_id, row.conversation_id)] = _from_row(row)
+                found[(row.posting_id, row.conversation_id)] = from_row(row)
     return found
-
-
-def trail(engine: sa.Engine, workflow_id: int, posting_id: str) -> list[tuple[str, Checkpoint]]:
-    """A posting's checkpoints in the order they were written, with conversation names."""
-    query = (
-        sa.select(psc, conversations.c.canonical_name)
-        .join(conversations, conversations.c.conversation_id == psc.c.conversation_id, isouter=True)
-        .where(psc.c.workflow_id == workflow_id, psc.c.posting_id == posting_id)
-        .order_by(psc.c.checkpoint_id)
-    )
-    with engine.connect() as conn:
-        return [(row.canonical_name, _from_row(row)) for row in conn.execute(query)]
-
-
-def status_counts(engine: sa.Engine, workflow_id: int) -> dict[tuple[int, str | None], dict[str, int]]:
-    """{(conversation_id, code_version): {status: count}} for a workflow."""
-    query = (
-        sa.select(psc.c.conversation_id, psc.c.code_version, psc.c.status, sa.func.count())
-        .where(psc.c.workflow_id == workflow_id)
-        .group_by(psc.c.conversation_id, psc.c.code_version, psc.c.status)
-    )
-    counts: dict[tuple[int, str | None], dict[str, int]] = defaultdict(dict)
-    with engine.connect() as conn:
-        for conversation_id, version, status, n in conn.execute(query):
-            counts[(conversation_id, version)][status] = n
-    return dict(counts)
-
-
-def get_conversation_output(
-    posting_id: str, conversation_id: int, workflow_id: int | None = None, engine: sa.Engine | None = None
-) -> str | None:
-    """A posting's completed output of one conversation (for scripts, as the old system had)."""
-    query = sa.select(psc.c.output).where(
-        psc.c.posting_id == str(posting_id),
-        psc.c.conversation_id == int(conversation_id),
-        psc.c.status == "completed",
-    )
-    if workflow_id is not None:
-        query = query.where(psc.c.workflow_id == workflow_id)
-    with (engine or get_engine()).connect() as conn:
-        return conn.execute(query.order_by(psc.c.checkpoint_id.desc()).limit(1)).scalar()
-
-
-def get_conversation_outputs(
-    posting_id: str, workflow_id: int, engine: sa.Engine | None = None
-) -> dict[str, str | None]:
-    """All completed outputs of a posting in a workflow, by conversation canonical name."""
-    query = (
-        sa.select(conversations.c.canonical_name, psc.c.output)
-        .join(conversations, conversations.c.conversation_id == psc.c.conversation_id)
-        .where(
-            psc.c.posting_id == str(posting_id),
-            psc.c.workflow_id == workflow_id,
-            psc.c.status == "completed",
-        )
-        .order_by(psc.c.checkpoint_id)
-    )
-    with (engine or get_engine()).connect() as conn:
-        return {name: output for name, output in conn.execute(query)}

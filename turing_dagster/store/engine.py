@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from turing_dagster import settings
+
+# Keeps IN lists under SQLite's bound-parameter limit and PostgreSQL's planner sweet spot.
+_BATCH = 500
+
+
+def batched(items: Sequence, size: int = _BATCH) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
 
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()

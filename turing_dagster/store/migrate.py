@@ -33,8 +33,31 @@ def _v3(conn: sa.Connection) -> None:
         next(ix for ix in table.indexes if ix.name == name).create(conn, checkfirst=True)
 
 
+def _add_columns(conn: sa.Connection, table: sa.Table, *columns: sa.Column) -> None:
+    existing = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for column in columns:
+        if column.name not in existing:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+
+
+def _v4(conn: sa.Connection) -> None:
+    pass  # workflow lifecycle (another branch)
+
+
+def _v5(conn: sa.Connection) -> None:
+    # request keys and stored answers, settled waves' stale counts, the runs' step records
+    _add_columns(conn, schema.posting_state_checkpoints, schema.posting_state_checkpoints.c.request_key,
+                 schema.posting_state_checkpoints.c.reused)
+    _add_columns(conn, schema.waves, schema.waves.c.stale_postings)
+    for table in (schema.llm_answers, schema.run_steps):
+        table.create(conn, checkfirst=True)
+    # the meaning of a wave's mark changed (settled, not finished): every wave is looked at once
+    conn.execute(sa.update(schema.waves).values(finished_version=None))
+
+
 # version -> step that brings a database at version-1 up to it; append, never edit.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
 
 
 def current_version(conn: sa.Connection) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from turing_dagster.store.checkpoints import batched
+from turing_dagster.store.engine import batched
 from turing_dagster.store.schema import SAVE_TO_COLUMNS, posting_state_checkpoints, postings, wave_postings
 
 _TRUE = {"true", "1", "yes", "y", "t"}

@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from turing_dagster.workflows.rules import SAVE_TO_COLUMNS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 # JSONB on PostgreSQL so that `state_snapshot->>'current_conversation_id'` works as in the old system.
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -84,6 +84,9 @@ waves = sa.Table(
     # schema v3: the plan version (last step's cumulative version) under which every member reached
     # the end; `turing run` then skips the wave without reading its checkpoints until definitions change
     sa.Column("finished_version", sa.Text),
+    # schema v5: `finished_version` means "settled": no work for a plain run under that plan version (any
+    # checkpoint written into the wave clears it); how many members were stale when it was settled
+    sa.Column("stale_postings", sa.Integer),
     sa.Index("ix_waves_finished", "workflow_id", "finished_version"),
 )
 
@@ -115,6 +118,10 @@ posting_state_checkpoints = sa.Table(
     sa.Column("latency_ms", sa.Integer),
     sa.Column("tokens_in", sa.Integer),
     sa.Column("tokens_out", sa.Integer),
+    # schema v5: the key of the request whose answer this is (the last turn's for a chat), and whether
+    # that answer came from llm_answers instead of the model
+    sa.Column("request_key", sa.Text),
+    sa.Column("reused", sa.Boolean),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     # one row per (workflow, posting, conversation): a rewrite replaces it with a newer checkpoint_id
     sa.UniqueConstraint("workflow_id", "posting_id", "conversation_id", name="uq_checkpoint_step"),
@@ -123,4 +130,40 @@ posting_state_checkpoints = sa.Table(
     sa.Index("ix_checkpoints_conversation", "workflow_id", "conversation_id", "status"),
     # schema v3: status counts per (conversation, version) read from the index alone
     sa.Index("ix_checkpoints_version", "workflow_id", "conversation_id", "code_version", "status"),
+)
+
+# schema v5: every model answer by the key of the request that got it (ollama/keys.py), reused by any later
+# request with that key: a change costs only the requests whose text changed
+llm_answers = sa.Table(
+    "llm_answers",
+    metadata,
+    sa.Column("request_key", sa.Text, primary_key=True),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("model_digest", sa.Text),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("tokens_in", sa.Integer),
+    sa.Column("tokens_out", sa.Integer),
+    sa.Column("latency_ms", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# schema v5: one row per step of a run: what it did (the IO manager persists it when the step ends), the
+# model time it took (`turing plan` estimates from it) and its Ollama calls (the run's GPU timeline)
+run_steps = sa.Table(
+    "run_steps",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Text, nullable=False),
+    sa.Column("workflow_id", sa.Integer, nullable=False),
+    sa.Column("conversation_id", sa.Integer, nullable=False),
+    sa.Column("waves", sa.Text, nullable=False),
+    sa.Column("model", sa.Text),
+    sa.Column("started", sa.Float, nullable=False),  # epoch seconds, as the call records
+    sa.Column("finished", sa.Float, nullable=False),
+    sa.Column("counts", Json, nullable=False),  # completed, failed, skipped, reused, calls, loads, ...
+    sa.Column("model_seconds", sa.Float),  # first chat sent -> last answer, loads excluded
+    sa.Column("calls", Json),  # the step's CallRecords, compact (report/timeline.py)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_run_steps_run", "run_id"),
+    sa.Index("ix_run_steps_model", "model", "id"),
 )

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.schema import conversations, workflow_conversations, workflows
+from turing_dagster.workflows.versions import code_version
 
 if TYPE_CHECKING:
     from turing_dagster.workflows.spec import Workflow
@@ -51,7 +52,7 @@ def sync_workflows(engine: sa.Engine, definitions: Sequence[Workflow]) -> None:
                     "canonical_name": c.name,
                     "actor": c.actor,
                     "conversation_type": "python" if c.is_python else "llm",
-                    "code_version": wf.code_version(c.name),
+                    "code_version": code_version(wf, c.name),
                 }
                 for c in wf.conversations
             ]

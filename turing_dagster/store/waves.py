@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from turing_dagster.store.checkpoints import batched
+from turing_dagster.store.engine import batched
 from turing_dagster.store.schema import postings, wave_postings, waves
 
 

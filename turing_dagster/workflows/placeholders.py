@@ -93,6 +93,19 @@ def resolve(alternative: str, posting: Mapping[str, Any], outputs: Mapping[str, 
     return None if value is None else _as_text(value)
 
 
+def normalize(template: str | None, ids: Mapping[str, int]) -> str | None:
+    """`template` with each conversation named in a placeholder replaced by its id (`{#3335}`): what a
+    step's code version hashes, so renaming a conversation changes no version."""
+    if not template:
+        return template
+
+    def substitute(match: re.Match[str]) -> str:
+        parts = [f"#{ids[a]}" if a in ids else a for a in match.group(1).split("|")]
+        return "{" + "|".join(parts) + "}"
+
+    return PLACEHOLDER_RE.sub(substitute, template)
+
+
 def render(template: str, posting: Mapping[str, Any], outputs: Mapping[str, str]) -> str:
     """Substitute every placeholder; raise UnresolvedPlaceholder when one has no value.
 

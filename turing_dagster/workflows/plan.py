@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from turing_dagster.workflows.spec import Conversation, Workflow
+from turing_dagster.workflows.versions import code_version
 
 
 def asset_name(conversation: Conversation) -> str:
@@ -67,7 +68,7 @@ class WorkflowPlan:
                 last_model = model or last_model
         steps, digest = [], hashlib.sha256(str(self.workflow.workflow_id).encode())
         for index, conv in enumerate(ordered):
-            digest.update(self.workflow.code_version(conv.name).encode())
+            digest.update(code_version(self.workflow, conv.name).encode())
             steps.append(PlannedStep(index, conv, digest.copy().hexdigest()[:16]))
         return steps
 

@@ -6,14 +6,11 @@ The models check each field on its own; rules that span fields or conversations
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
-from turing_dagster.workflows.actor_source import actor_source_digest
 from turing_dagster.workflows.fields import check_regex, parse_json_path
 from turing_dagster.workflows.placeholders import find_placeholders, turn_number
 from turing_dagster.workflows.qa_spec import QASpec
@@ -119,6 +116,10 @@ class Conversation(_Model):
     options: dict[str, Any] | None = None
     retries: StrictInt | None = Field(None, ge=0)
     qa: QASpec | None = None  # what `turing qa` and the asset checks measure beyond format and validate
+    # false: always ask the model, never an answer stored for the same request (sampling, freshness)
+    reuse: bool = True
+    # a prompt too long for the model's context: fail the posting's step, or cut the longest posting field
+    overflow: Literal["fail", "shorten"] = "fail"
 
     @field_validator("actor")
     @classmethod
@@ -260,29 +261,3 @@ class Workflow(_Model):
     def retries_for(self, name: str) -> int:
         retries = self.conversation(name).retries
         return self.defaults.retries if retries is None else retries
-
-    def code_version(self, name: str) -> str:
-        """A short stable hash of everything that shapes this conversation's output and routing."""
-        conv = self.conversation(name)
-        material = {
-            "actor": conv.actor,
-            "system": conv.system,
-            "prompt": conv.prompt,
-            "options": self.options_for(name),
-            "format": conv.format,
-            "validate": conv.checks.model_dump(mode="json") if conv.checks else None,
-            "next": [r.model_dump(mode="json", by_alias=True) for r in conv.next] if conv.next is not None else None,
-            # where postings actually go, by name and id: inserting a step or renumbering a target
-            # re-routes postings even when this conversation's own text is unchanged
-            "routes_to": [(s, self.conversation(s).conversation_id) for s in self.successors(name)],
-            "conversation_id": conv.conversation_id,
-            "save_to": conv.save_to,
-            "retries": self.retries_for(name),
-        }
-        if conv.instructions:  # absent otherwise, so single-prompt versions stay what they were
-            material["instructions"] = [t.model_dump(mode="json", by_alias=True) for t in conv.instructions]
-        if conv.python_target:
-            # editing the actor's code reruns its step (and, through the plan, those after it)
-            material["actor_source"] = actor_source_digest(conv.python_target[0])
-        blob = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]

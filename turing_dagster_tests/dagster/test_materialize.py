@@ -35,12 +35,13 @@ def setup(workflows_dir, instance, tmp_path):
     wf = next(w for w in load_workflows() if w.name == "pyonly")
     waves = [w.key for w in admit(engine, wf.workflow_id, 10)]
     instance.add_dynamic_partitions("pyonly_waves", waves)
+    store = TuringStore(database_url=url)
     resources = {
-        "store": TuringStore(database_url=url),
+        "store": store,
         "ollama": OllamaModels(host="http://127.0.0.1:1"),  # never called: python actors only
-        IO_MANAGER_KEY: CheckpointIOManager(database_url=url),
+        IO_MANAGER_KEY: CheckpointIOManager(store=store),
     }
-    yield engine, build_workflow_assets(wf), resources
+    yield engine, build_workflow_assets(WorkflowPlan(wf)), resources
     dispose_all()
 
 
@@ -67,8 +68,8 @@ def test_a_wave_materializes_step_by_step_with_per_posting_failures(setup, insta
     assert status[("p001", 923)] == "completed"
     assert not any(pid >= "p010" for pid, _ in status)  # the other wave is untouched
     meta = _metadata(result, "02_risky", "w000001")
-    assert (meta["completed"], meta["failed"], meta["skipped"]) == (8, 1, 1)
-    assert (meta["wave_completed"], meta["wave_failed"]) == (8, 1)
+    assert (meta["completed"], meta["failed"], meta["skipped"]) == (8, 1, 1)  # the wave's own counts, first
+    assert list(meta)[:4] == ["completed", "failed", "skipped", "reused"]
     assert meta["model"] == "python" and "p000" in meta["preview"]
     with engine.connect() as conn:
         saved = conn.execute(sa.select(postings.c.job_title_normalized).where(postings.c.posting_id == "p001")).scalar()
@@ -82,8 +83,10 @@ def test_a_range_run_sorts_its_waves_and_reports_each(setup, instance):
         tags={"dagster/asset_partition_range_start": "w000001", "dagster/asset_partition_range_end": "w000002"},
     )
     assert result.success
-    assert _metadata(result, "03_tail", "w000002")["wave_completed"] == 9  # p017 failed at risky
-    assert _metadata(result, "03_tail", "w000001")["waves"] == "w000001, w000002"
+    assert _metadata(result, "03_tail", "w000002")["completed"] == 9  # p017 failed at risky
+    assert _metadata(result, "03_tail", "w000001")["completed"] == 8
+    assert _metadata(result, "03_tail", "w000001")["range"] == "w000001..w000002 (2 waves)"
+    assert _metadata(result, "03_tail", "w000001")["range_completed"] == 17
     assert len({pid for pid, _ in _statuses(engine)}) == 20
 
 
@@ -93,6 +96,7 @@ def test_rerunning_a_wave_redoes_only_failed_steps(setup, instance):
     before = {k: v for k, v in _statuses(engine).items()}
     result = dg.materialize(assets, partition_key="w000001", instance=instance, resources=resources)
     meta = _metadata(result, "02_risky", "w000001")
+    # an explicit materialization retries the failure about the posting (it fails again), nothing else
     assert meta["already_done"] == 9 and meta["failed"] == 1 and meta["completed"] == 0
     assert _statuses(engine) == before
 
@@ -107,15 +111,13 @@ def test_steps_log_structured_wave_batch_events(setup, instance):
         text = entry.user_message or ""
         if text.startswith("{") and '"event": "wave_batch_' in text:
             events.append(json.loads(text))
-    started = [e for e in events if e["event"] == "wave_batch_started"]
-    finished = [e for e in events if e["event"] == "wave_batch_finished"]
-    assert [e["conversation"] for e in started] == ["clean", "risky", "tail"]
-    assert started[1] == {
-        "event": "wave_batch_started", "workflow": "pyonly", "waves": ["w000002"], "execution_order": 2,
-        "conversation": "risky", "model": "python:turing_dagster_tests.actors:explode", "active_postings": 10,
-        "skipped": 0, "already_done": 0, "not_ready": 0,
+    assert [e["conversation"] for e in events] == ["clean", "risky", "tail"]
+    assert {k: events[1][k] for k in ("event", "workflow", "waves", "execution_order", "scope", "completed", "failed",
+                                      "skipped", "already_done", "not_ready", "calls")} == {
+        "event": "wave_batch_finished", "workflow": "pyonly", "waves": ["w000002"], "execution_order": 2,
+        "scope": "new,stale,failed", "completed": 9, "failed": 1, "skipped": 0, "already_done": 0, "not_ready": 0,
+        "calls": 0,
     }
-    assert finished[1]["completed"] == 9 and finished[1]["failed"] == 1 and "seconds" in finished[1]
 
 
 def test_a_range_of_many_waves_holds_one_wave_at_a_time(workflows_dir, instance, tmp_path):
@@ -127,11 +129,12 @@ def test_a_range_of_many_waves_holds_one_wave_at_a_time(workflows_dir, instance,
     wf = next(w for w in load_workflows() if w.name == "pyonly")
     waves = [w.key for w in admit(engine, wf.workflow_id, 3)]
     instance.add_dynamic_partitions("pyonly_waves", waves)
-    resources = {"store": TuringStore(database_url=url), "ollama": OllamaModels(host="http://127.0.0.1:1"),
-                 IO_MANAGER_KEY: CheckpointIOManager(database_url=url)}
+    store = TuringStore(database_url=url)
+    resources = {"store": store, "ollama": OllamaModels(host="http://127.0.0.1:1"),
+                 IO_MANAGER_KEY: CheckpointIOManager(store=store, chunk_size=2)}
     LOADED.reset()
     result = dg.materialize(
-        build_workflow_assets(wf, chunk_size=2), instance=instance, resources=resources,
+        build_workflow_assets(WorkflowPlan(wf)), instance=instance, resources=resources,
         tags={"dagster/asset_partition_range_start": waves[0], "dagster/asset_partition_range_end": waves[-1]},
     )
     assert result.success and len(waves) == 10

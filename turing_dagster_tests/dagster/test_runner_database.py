@@ -28,18 +28,18 @@ def store(tmp_path, monkeypatch):
 
 def test_a_connection_lost_after_the_runs_is_retried(store, instance, workflows_dir, monkeypatch):
     # the runs are done; marking what they finished meets a PostgreSQL restart: retried, not exit 1
-    calls, real = [], runner.unfinished_waves
+    calls, real = [], runner.settle
 
     def restarting(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 1:
             raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"),
                                           connection_invalidated=True)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "unfinished_waves", restarting)
+    monkeypatch.setattr(runner, "settle", restarting)
     report = run(store, instance, name="pyonly")
-    assert report.ok and report.run_ids and len(calls) == 3
+    assert report.ok and report.run_ids and len(calls) == 2
 
 
 class _StorageGone:

@@ -65,10 +65,10 @@ def workflow(name: str = "branchy"):
     return next(w for w in load_workflows() if w.name == name)
 
 
-def run(engine, instance, wave_size: int = 1000, name: str = "branchy"):
+def run(engine, instance, wave_size: int = 1000, name: str = "branchy", scope=None):
     wf = workflow(name)
     job = build_definitions().resolve_job_def(name)
-    return run_workflow(engine, wf, job, instance, wave_size, echo=lambda _: None)
+    return run_workflow(engine, wf, job, instance, wave_size, echo=lambda _: None, scope=scope)
 
 
 def rows(engine, workflow_id: int = 9001) -> list[sa.Row]:

@@ -4,7 +4,7 @@ each pointed at its own host. The sensors queue the runs, Dagster's run queue st
 nothing is done by hand: the test only loads postings and waits.
 
 Checked: every posting finished; runs driving the same host never overlapped (the queue's tag
-limit) and no host ever ran two models' inference at once; runs on different hosts did overlap.
+pool) and no host ever ran two models' inference at once; runs on different hosts did overlap.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from turing_dagster.dagster_defs.run_hosts import HOSTS_TAG
+from turing_dagster.dagster_defs.run_hosts import POOL_PREFIX
+from turing_dagster.settings import normalize_host
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 from turing_dagster.steps.progress import progress
 from turing_dagster.store.engine import dispose_all, get_engine
@@ -180,6 +181,9 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
             "TURING_SENSOR_INTERVAL_SECONDS": "1",
             "TURING_SENSORS_RUNNING": "1",
         }
+        # what a deployment runs once: the schema, and each workflow's pool limited to one run
+        done = subprocess.run([str(BIN / "turing"), "init"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
         code, code_log = processes("code_server", [str(BIN / "dagster"), "api", "grpc", "-m", "turing_dagster",
                                                    "-h", "127.0.0.1", "-p", str(grpc_port)], env)
         _wait_for_port(grpc_port, code, code_log)
@@ -213,7 +217,8 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
     by_job: dict[str, list[tuple[float, float]]] = {"alpha": [], "beta": []}
     for r in runs:
         run = r.dagster_run
-        assert run.tags[HOSTS_TAG] == (host_a.url if run.job_name == "alpha" else host_b.url)
+        host = host_a.url if run.job_name == "alpha" else host_b.url
+        assert run.run_op_concurrency.all_pools == {POOL_PREFIX + normalize_host(host)}  # the queue's limit
         assert run.tags.get("dagster/sensor_name") == f"{run.job_name}_new_postings"
         by_job[run.job_name].append((_launched_at(instance, run.run_id), r.end_time))
     for name, spans in by_job.items():

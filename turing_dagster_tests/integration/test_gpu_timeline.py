@@ -1,5 +1,5 @@
-"""The GPU timeline's Dagster side: each step drains the model manager's call records into a `gpu_calls`
-run-log line, the run's last step draws the PNG its materializations link to, `turing report` redraws it.
+"""The GPU timeline's Dagster side: each step keeps the model manager's call records in its run record, the
+run's last step draws the PNG and shows it on its materializations' pages, `turing report` redraws it.
 
 The records here are made by the test (a model manager that makes one load and one chat per session),
 so this covers the wiring whatever recording the `ollama/` layer does; the steps themselves run for real
@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 from turing_dagster.cli import main
 from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
 from turing_dagster.dagster_defs.factory import build_workflow_assets
-from turing_dagster.dagster_defs.gpu_timeline import METADATA_KEY, report_path, run_events
+from turing_dagster.dagster_defs.gpu_timeline import FILE_KEY, METADATA_KEY, report_path, run_events
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
 from turing_dagster.ollama.records import CallRecord
@@ -27,7 +27,7 @@ from turing_dagster.workflows.plan import WorkflowPlan, asset_name
 from turing_dagster_tests.integration.helpers import make_postings, run, workflow
 
 pytestmark = pytest.mark.usefixtures("workflows_dir")
-# the picture reads the run log: the first test covers it on PostgreSQL storage, these on SQLite only
+# the picture reads the run's step records: the first test covers them on PostgreSQL, these on SQLite only
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -37,13 +37,13 @@ class MadeUpRecords(OllamaModels):
 
     _made: list = PrivateAttr(default_factory=list)
 
-    def session(self, model, options=None):
+    def session(self, model, options=None, workflow=None):
         now = time.time()
         self._made += [
             CallRecord(self.host, model, "load", now, now + 0.01),
             CallRecord(self.host, model, "chat", now + 0.01, now + 0.02, key=f"made-{len(self._made)}"),
         ]
-        return super().session(model, options)
+        return super().session(model, options, workflow)
 
     def drain_call_records(self) -> list[CallRecord]:
         made, self._made = self._made, []
@@ -51,12 +51,10 @@ class MadeUpRecords(OllamaModels):
 
 
 def _materialize(engine, instance, sim, db_url, **kwargs) -> dg.ExecuteInProcessResult:
-    resources = {
-        "store": TuringStore(database_url=db_url),
-        "ollama": MadeUpRecords(host=sim.url),
-        IO_MANAGER_KEY: CheckpointIOManager(database_url=db_url),
-    }
-    return dg.materialize(build_workflow_assets(workflow()), instance=instance, resources=resources, **kwargs)
+    store = TuringStore(database_url=db_url)
+    resources = {"store": store, "ollama": MadeUpRecords(host=sim.url), IO_MANAGER_KEY: CheckpointIOManager(store=store)}
+    return dg.materialize(build_workflow_assets(WorkflowPlan(workflow())), instance=instance, resources=resources,
+                          **kwargs)
 
 
 def _admit(engine, instance, n=12):
@@ -71,13 +69,13 @@ def test_each_step_logs_its_calls_and_the_last_one_draws_the_linked_png(engine, 
     result = _materialize(engine, instance, sim, db_url, partition_key=wave)
     assert result.success
     plan = WorkflowPlan(workflow())
-    events = run_events(instance, result.run_id)
+    events = run_events(engine, plan, result.run_id)
     order = [s.conversation.name for s in plan.steps]
     names = [e["conversation"] for e in events]
-    assert names == [n for n in order if n in names] and names[0] == "clean"  # plan order, one line each
+    assert names == order  # every step recorded, in plan order
     for e in events:
         step = plan.by_name[e["conversation"]]
-        assert e["workflow"] == "branchy" and e["waves"] == [wave] and e["step_start"] <= e["step_end"]
+        assert e["step_start"] <= e["step_end"]
         if step.model:  # an LLM step drained exactly its session's records
             assert [(c["kind"], c["model"], c["host"]) for c in e["calls"]] == [
                 ("load", step.model, sim.url), ("chat", step.model, sim.url)
@@ -87,11 +85,14 @@ def test_each_step_logs_its_calls_and_the_last_one_draws_the_linked_png(engine, 
     assert all(a["step_end"] <= b["step_start"] for a, b in pairwise(events))
     path = report_path(instance, result.run_id)
     assert path.read_bytes()[:8] == PNG
-    links = {
-        ev.event_specific_data.materialization.metadata[METADATA_KEY].value
-        for ev in result.get_asset_materialization_events()
-    }
-    assert links == {str(path)}
+    shown = {ev.event_specific_data.materialization.asset_key.path[-1]: ev.event_specific_data.materialization.metadata
+             for ev in result.get_asset_materialization_events()}
+    last = asset_name(plan.steps[-1].conversation)
+    group = {asset_name(s.conversation) for s in plan.groups[-1]}  # the last step: one multi-asset here
+    assert {name for name, meta in shown.items() if METADATA_KEY in meta} == group  # drawn once, at the end
+    picture = shown[last][METADATA_KEY].value
+    assert picture.startswith("![GPU timeline: branchy") and "](data:image/png;base64,iVBORw0KGgo" in picture
+    assert shown[last][FILE_KEY].value == str(path)
 
 
 @SQLITE_ONLY
@@ -102,7 +103,7 @@ def test_a_run_of_one_selected_asset_draws_its_picture_at_that_step(engine, inst
     key = dg.AssetKey(["branchy", asset_name(plan.by_name["grade"].conversation)])
     again = _materialize(engine, instance, sim, db_url, partition_key=wave, selection=[key])
     assert again.success
-    assert [e["conversation"] for e in run_events(instance, again.run_id)] == ["grade"]
+    assert [e["conversation"] for e in run_events(engine, plan, again.run_id)] == ["grade"]
     assert report_path(instance, again.run_id).read_bytes()[:8] == PNG
 
 

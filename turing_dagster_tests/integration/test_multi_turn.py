@@ -84,26 +84,27 @@ def test_format_applies_per_turn_and_a_failed_turn_fails_the_conversation(engine
                    if r.conversation_id == SCORE)
 
 
-def test_a_crash_between_turns_redoes_only_those_postings_conversations(engine, chatty, sim, monkeypatch):
+def test_a_crash_between_turns_redoes_only_what_was_not_answered(engine, chatty, sim, monkeypatch):
     monkeypatch.setenv("TURING_CHUNK_SIZE", "2")
-    make_postings(engine, 6)  # p005 is empty: five postings reach the chat
-    # chunk p000-p001: the load, two first turns, two second turns, committed; chunk p002-p003: two first
-    # turns, then the server dies as their second turns start (turns run one after another)
+    ids = make_postings(engine, 6)[:5]  # p005 is empty: five postings reach the chat
+    # a posting's second turn is sent as soon as its first is answered; the server dies mid-step
     sim.set_faults(FaultConfig(die_after=7))
     assert not run(engine, chatty, name="chatty").ok
     first = _chat_rows(engine)
-    assert {pid: r.status for pid, r in first.items()} == {
-        "p000": "completed", "p001": "completed", "p002": "failed", "p003": "failed",
-    }
-    for pid in ("p002", "p003"):
-        assert first[pid].error.startswith("turn 2: ") and first[pid].state_snapshot["retryable"]
+    crashed = {pid for pid, r in first.items() if r.status == "failed"}
+    assert crashed and all(first[pid].error.startswith("turn ") and first[pid].state_snapshot["retryable"]
+                           for pid in crashed)
+    # what the rerun must ask: nothing for a finished chat; the turns a crashed one had no answer for (the
+    # answers it got are kept with its failed row and reused); both turns for a chat never written
+    owed = {pid: 2 - len(first[pid].state_snapshot.get("turns", [])) if pid in crashed else 0 if pid in first else 2
+            for pid in ids}
+    assert sum(owed.values()) < 10  # the crash left something done
     sim.set_faults(FaultConfig())
     sim.reset()
     report = run(engine, chatty, name="chatty")
     assert report.ok, report.failures
-    calls = llm_calls(sim)
-    chatted = {pid: n for (model, pid), n in calls.items() if model == "gemma3:4b"}
-    assert chatted == {"p002": 2, "p003": 2, "p004": 2}  # both turns again for the crashed ones, nothing else
+    chatted = {pid: n for (model, pid), n in llm_calls(sim).items() if model == "gemma3:4b"}
+    assert chatted == {pid: n for pid, n in owed.items() if n}
     after = _chat_rows(engine)
     assert all(r.status == "completed" and len(r.state_snapshot["turns"]) == 2 for r in after.values())
-    assert all(after[pid].checkpoint_id == first[pid].checkpoint_id for pid in ("p000", "p001"))
+    assert all(after[pid].checkpoint_id == first[pid].checkpoint_id for pid in first if pid not in crashed)

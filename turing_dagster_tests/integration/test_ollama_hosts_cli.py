@@ -32,7 +32,7 @@ def test_a_list_in_ollama_host_is_one_line_not_an_import_traceback():
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: OLLAMA_HOST holds one host") and "TURING_OLLAMA_HOSTS" in done.stderr
     # the code location (UI, `dagster job execute`) still loads: runs then fail on the same line
-    code = "import turing_dagster.definitions as d; print(len(d.defs.resolve_all_job_defs()))"
+    code = "import turing_dagster.definitions as d; print(len(d.defs().resolve_all_job_defs()))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(OLLAMA_HOST=LIST),
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

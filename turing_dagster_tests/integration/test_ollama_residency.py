@@ -144,5 +144,3 @@ def test_server_failures_are_retryable_request_failures_are_not(sims):
     bad = manager(sim.url, keep_alive="soon").session(A)
     [r400] = list(bad.run(asks(1, prefix="q")))
     assert r400.error.startswith("ollama error: HTTP 400") and not r400.unavailable and r400.attempts == 1
-    [invalid] = list(s.run(asks(1, prefix="z", check=lambda out: "never valid", invalid_retries=1)))
-    assert invalid.error.startswith("invalid output") and not invalid.unavailable

@@ -193,40 +193,19 @@ def test_an_unreachable_host_is_one_line_naming_it():
     assert "http://127.0.0.1:1" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_invalid_output_is_reasked_with_the_reason(simulator):
-    sim = simulator()
-    models = manager(sim.url)
-    seen: list[str] = []
-
-    def check(output: str) -> str | None:  # rejects the first answer only
-        seen.append(output)
-        return "missing field 'grade'" if len(seen) == 1 else None
-
-    s = models.session(A)
-    [result] = list(s.run(asks(1, check=check)))
-    [refused] = list(s.run(asks(1, prefix="q", check=lambda out: "no digits", invalid_retries=1)))
-    assert result.ok and result.attempts == 2 and result.output == seen[1]
-    first, second = chat_bodies(sim)[:2]
-    assert second["messages"][: len(first["messages"])] == first["messages"]
-    assert second["messages"][-2] == {"role": "assistant", "content": seen[0]}
-    assert second["messages"][-1]["role"] == "user"
-    assert "Your answer was invalid: missing field 'grade'." in second["messages"][-1]["content"]
-    assert refused.output is None and refused.attempts == 2
-    assert refused.error == "invalid output after 2 attempts: no digits"
-
-
 def test_host_for_routes_models_across_hosts(simulator):
     one = simulator(models=(A,))
     two = simulator(models=(B,))
     models = manager(f"{one.url},{two.url}")
-    assert models.host_for(B) == two.url  # listed by the second host's /api/tags
-    assert models.host_for(A) == one.url
-    assert models.host_for("unknown:1b") == one.url
+    pool = models.pool()
+    assert pool.host_for(B) == two.url  # listed by the second host's /api/tags
+    assert pool.host_for(A) == one.url
+    assert pool.host_for("unknown:1b") == one.url
     s = models.session("qwen2.5")
     assert s.host == two.url
     assert all(r.ok for r in s.run(asks(2)))
-    assert models.resident_models(two.url) == ["qwen2.5:latest"]
-    assert models.resident_models(one.url) == []
+    assert pool.resident_models(two.url) == ["qwen2.5:latest"]
+    assert pool.resident_models(one.url) == []
 
 
 def test_no_model_calls_at_construction_or_session():

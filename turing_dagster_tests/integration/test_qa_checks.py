@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from turing_dagster.cli.qa_cmd import qa
-from turing_dagster.dagster_defs.checks import run_waves
 from turing_dagster.steps.qa import ERROR, OK, WARN, evaluate_workflow
 from turing_dagster.store.checkpoints import Checkpoint, write_chunk
 from turing_dagster.workflows.plan import WorkflowPlan
@@ -111,11 +110,3 @@ def test_good_outputs_pass_every_check_and_invalid_json_is_caught(engine, qaflow
     bad = findings[("03_skills", "valid_json")]
     assert bad.severity == ERROR and bad.offenders[0][0] == "p004" and "not valid JSON" in bad.offenders[0][1]
     assert [k for k, f in findings.items() if not f.passed] == [("03_skills", "valid_json")]
-
-
-def test_a_range_run_checks_every_wave_of_the_range():
-    keys = ["w000001", "w000002", "w000003", "w000004"]
-    assert run_waves({"dagster/partition": "w000002"}, keys) == ["w000002"]
-    tags = {"dagster/asset_partition_range_start": "w000002", "dagster/asset_partition_range_end": "w000004"}
-    assert run_waves(tags, keys) == ["w000002", "w000003", "w000004"]
-    assert run_waves({}, keys) == []

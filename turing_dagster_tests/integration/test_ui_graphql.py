@@ -184,31 +184,33 @@ def test_a_materialization_carries_the_step_metadata_and_the_gpu_timeline(ui):
     (mat,) = data["assetOrError"]["assetMaterializations"]
     meta = {e["label"]: e.get("intValue", e.get("text", e.get("path", e.get("mdStr")))) for e in mat["metadataEntries"]}
     assert mat["partition"] == "w000002"
-    assert (meta["wave_completed"], meta["wave_failed"], meta["wave_skipped"]) == tuple(
+    assert [e["label"] for e in mat["metadataEntries"]][:3] == ["completed", "failed", "skipped"]  # the wave's own
+    assert (meta["completed"], meta["failed"], meta["skipped"]) == tuple(
         statuses.get(s, 0) for s in ("completed", "failed", "skipped")
     )
-    assert meta["wave_completed"] > 0 and meta["model"] == "gemma3:4b" and meta["loads"] == 1
-    assert "| posting |" in meta["preview"]
-    picture = Path(meta["gpu_timeline"])
-    assert picture == ui.home / "turing" / "reports" / f"{mat['runId']}.png"
+    assert meta["completed"] > 0 and meta["model"] == "gemma3:4b" and meta["loads"] == 1
+    assert "| posting |" in meta["preview"] and "| completed |" in meta["preview"].splitlines()[2]
+    assert meta["range"] == "w000001..w000003 (3 waves)"
+    # the run's GPU timeline: a picture on the last step's materializations, drawn from every step's records
+    last = _plan().steps[-1]
+    data = ui.query(MATERIALIZATION, {"key": {"path": [WORKFLOW, asset_name(last.conversation)]}, "wave": "w000002"})
+    (end,) = data["assetOrError"]["assetMaterializations"]
+    shown = {e["label"]: e.get("mdStr", e.get("path")) for e in end["metadataEntries"]}
+    assert shown["gpu_timeline"].startswith(f"![GPU timeline: {WORKFLOW}, run {end['runId'][:8]}")
+    assert "](data:image/png;base64,iVBORw0KGgo" in shown["gpu_timeline"]
+    picture = Path(shown["gpu_timeline_file"])
+    assert picture == ui.home / "turing" / "reports" / f"{end['runId']}.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # the picture's data: every step's gpu_calls line in the run's log, with the LLM step's chats
     from turing_dagster.dagster_defs.gpu_timeline import run_events
-    from turing_dagster.dagster_defs.resources import OllamaModels
 
-    instance = dg.DagsterInstance.from_config(str(ui.home))
-    try:
-        events = run_events(instance, mat["runId"])
-    finally:
-        instance.dispose()
+    events = run_events(get_engine(ui.store_url), _plan(), end["runId"])
     assert [e["conversation"] for e in events] == [s.conversation.name for s in _plan().steps]
-    if hasattr(OllamaModels, "drain_call_records"):  # the ollama layer records its calls (ollama/records.py)
-        with get_engine(ui.store_url).connect() as conn:
-            done = set(conn.execute(sa.select(psc.c.posting_id).where(
-                psc.c.conversation_id == step.conversation.conversation_id, psc.c.status == "completed")).scalars())
-        chats = {c["key"] for e in events if e["conversation"] == step.conversation.name
-                 for c in e["calls"] if c["kind"] == "chat" and c["ok"]}
-        assert chats == done
+    with get_engine(ui.store_url).connect() as conn:
+        done = set(conn.execute(sa.select(psc.c.posting_id).where(
+            psc.c.conversation_id == step.conversation.conversation_id, psc.c.status == "completed")).scalars())
+    chats = {c["key"] for e in events if e["conversation"] == step.conversation.name
+             for c in e["calls"] if c["kind"] == "chat" and c["ok"]}
+    assert chats == done
 
 
 def test_asset_checks_show_with_their_results(ui):
@@ -250,6 +252,7 @@ def test_the_sensor_and_the_job_are_there_and_the_run_is_recorded(ui):
     assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
         "w000001", "w000003"
     )
+    assert (tags["turing/waves"], tags["turing/scope"]) == ("w000001..w000003", "new")  # shown in the runs list
 
 
 def _chromium(ui: UI, path: str, *flags: str) -> subprocess.CompletedProcess:
@@ -281,7 +284,7 @@ def test_screenshots_of_the_asset_graph_and_an_asset_page(ui):
     asset = f"/assets/{WORKFLOW}/03_gemma3_extract"
     dom = _chromium(ui, asset, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
-    for text in ("03_gemma3_extract", "gemma3_extract (conversation 3335", "gpu_timeline", "wave_completed"):
+    for text in ("03_gemma3_extract", "gemma3_extract (conversation 3335", "completed", "preview"):
         assert text in dom.stdout, text
     has_checks = bool(_assets(ui)[f"{WORKFLOW}/03_gemma3_extract"]["assetChecksOrError"]["checks"])
     shots = {

@@ -9,6 +9,7 @@ import pytest
 
 from turing_dagster.steps.progress import progress
 from turing_dagster.store.schema import postings
+from turing_dagster.store.standing import Scope
 from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster_tests.integration.helpers import (
     assert_routed_by_rules,
@@ -102,26 +103,29 @@ def test_rerunning_the_same_wave_makes_no_llm_call(engine, instance, sim):
     assert _loads(sim) == minimal_loads(WorkflowPlan(workflow()), engine)
 
 
-def test_editing_one_prompt_reruns_that_conversation_and_those_after_it(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
+def test_an_edited_prompt_leaves_results_stale_until_asked_then_redoes_only_that_step(
+        engine, instance, sim, tmp_path, monkeypatch, workflows_dir):
     ids = make_postings(engine, 12)
     assert run(engine, instance).ok
-    first = llm_calls(sim)
     edit_workflows(workflows_dir, tmp_path / "wf", monkeypatch, "Grade the summary.", "Grade the summary strictly.")
     before = {s.step: s for s in progress(engine, WorkflowPlan(workflow())).steps}
-    # status tells the truth before the rerun: every summarized posting waits at grade again
-    summarized = before["02_summarize"].completed
-    assert before["03_grade"].pending == summarized < len(ids) and before["03_grade"].completed == 0
-    assert before["02_summarize"].pending == 0
+    # status tells the truth before any run: every graded result is stale, nothing is pending
+    assert before["03_grade"].stale == len(ids)  # every posting's row there, skipped ones too
+    assert before["03_grade"].completed == 0 and before["02_summarize"].stale == 0
+    assert sum(s.pending for s in before.values()) == 0
     sim.reset()
-    report = run(engine, instance)
+    plain = run(engine, instance)  # a plain run never re-processes history on its own, and says so
+    assert plain.ok and plain.ranges == [] and sim.requests() == [] and plain.stale == len(ids)
+    report = run(engine, instance, scope=Scope(stale=True))
     assert report.ok and report.ranges == [("w000001", "w000001")]
     prompts = [m["content"] for b in sim.requests() for m in b.get("messages", [])]
     assert not any("Summarise this posting" in p for p in prompts)  # the step before the edit: untouched
     regraded = {re.search(r"ID: (\S+)", p).group(1) for p in prompts if "Grade the summary strictly" in p}
     summarized = {r.posting_id for r in rows(engine) if r.conversation_id == 902 and r.status == "completed"}
     assert regraded == summarized and regraded
-    assert sum(first.values()) > sum(llm_calls(sim).values())
     assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
+    after = progress(engine, WorkflowPlan(workflow()))
+    assert sum(s.stale + s.pending for s in after.steps) == 0 and after.stale_postings == 0
 
 
 def test_a_missing_model_fails_the_run_with_one_line_before_any_posting(engine, instance, sim, tmp_path, monkeypatch, workflows_dir):

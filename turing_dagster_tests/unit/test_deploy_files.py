@@ -1,5 +1,5 @@
 """deploy/ and dagster.yaml, the files a user copies: they parse, and they agree with each other
-(the Ollama hosts Turing is given are the Ollama services deployed, the queue limits Turing's tag)."""
+(the Ollama hosts Turing is given are the Ollama services deployed, the queue limits Turing's pools)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ import dagster as dg
 import pytest
 import yaml
 
-from turing_dagster.dagster_defs.run_hosts import HOSTS_TAG
-
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 YAML_FILES = sorted([ROOT / "dagster.yaml", *DEPLOY.rglob("*.yml"), *DEPLOY.rglob("*.yaml")])
-HOST_LIMIT = {"key": HOSTS_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
 
 
 def _load(path: Path) -> dict:
@@ -38,16 +35,16 @@ def test_every_yaml_file_parses():
 
 
 @pytest.mark.parametrize("path", [ROOT / "dagster.yaml", DEPLOY / "dagster.yaml"], ids=["root", "deploy"])
-def test_the_instance_queue_keeps_one_run_per_host_set(path, tmp_path):
+def test_the_instance_keeps_one_run_per_ollama_pool_for_the_whole_run(path, tmp_path):
     config = _load(path)
-    assert HOST_LIMIT in config["run_queue"]["tag_concurrency_limits"]
-    # Dagster itself reads the queue settings (storage swapped for SQLite: no server here)
+    # Dagster itself reads the settings (storage swapped for SQLite: no server here)
     config.pop("storage", None)
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        queue = instance.get_concurrency_config().run_queue_config
-        assert HOST_LIMIT in queue.tag_concurrency_limits
-        assert queue.max_concurrent_runs > 1  # runs on different hosts proceed together
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.pool_granularity.value == "run"  # a slot is held for the whole run
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert concurrency.run_queue_config.max_concurrent_runs > 1  # runs on different hosts proceed together
 
 
 def test_the_team_instance_reads_postgres_settings_from_the_environment():
@@ -100,7 +97,8 @@ def test_helm_values_launch_runs_on_kubernetes_and_reach_every_ollama_service():
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     queue = values["dagsterDaemon"]["runCoordinator"]
     assert queue["type"] == "QueuedRunCoordinator"
-    assert HOST_LIMIT in queue["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+    assert values["concurrency"]["enabled"]
+    assert values["concurrency"]["pools"] == {"granularity": "run", "defaultLimit": 1}  # as dagster.yaml
     (code,) = values["dagster-user-deployments"]["deployments"]
     assert code["codeServerArgs"] == ["-m", "turing_dagster"]
     assert code["includeConfigInLaunchedRuns"]["enabled"]  # run pods get TURING_OLLAMA_HOSTS too

@@ -1,23 +1,19 @@
-"""The GPU timeline from the engine's call records: events in and out of the run log, residency,
+"""The GPU timeline from the engine's call records: steps in and out of their run records, residency,
 calls in flight, and a picture a person can read (lanes per host, a legend per model)."""
 
 from __future__ import annotations
 
-import json
+from types import SimpleNamespace
 
 import pytest
 
+from turing_dagster.dagster_defs.gpu_timeline import run_events
 from turing_dagster.ollama.records import CallRecord
-from turing_dagster.report.render import build_figure, write_png
-from turing_dagster.report.timeline import (
-    CALLS_PER_LINE,
-    from_events,
-    in_flight,
-    iter_events,
-    residencies,
-    step_events,
-    summary,
-)
+from turing_dagster.report.render import build_figure, png_bytes, write_png
+from turing_dagster.report.timeline import from_events, in_flight, residencies, summary
+from turing_dagster.store.runs import record_step
+from turing_dagster.workflows.loader import parse_workflow
+from turing_dagster.workflows.plan import WorkflowPlan
 
 A, B = "http://127.0.0.1:11434", "http://127.0.0.1:11435"
 T = 1_800_000_000.0
@@ -25,6 +21,11 @@ T = 1_800_000_000.0
 
 def rec(host, model, kind, start, end, key=None, ok=True) -> CallRecord:
     return CallRecord(host, model, kind, T + start, T + end, key, ok)
+
+
+def step_events(conversation, start, end, records, **extra) -> list[dict]:
+    return [{"conversation": conversation, "step_start": start, "step_end": end, **extra,
+             "calls": [r.as_dict() for r in records]}]
 
 
 def two_host_run() -> list[dict]:
@@ -44,24 +45,30 @@ def two_host_run() -> list[dict]:
     ]
 
 
-def test_step_events_round_trip_through_log_lines():
-    lines = [json.dumps(e) for e in two_host_run()] + ["some other message", '{"event": "wave_batch_finished"}']
-    timeline = from_events(iter_events(lines))
+def test_steps_round_trip_through_their_run_records(engine):
+    wf, _ = parse_workflow({"workflow_id": 5, "name": "w", "conversations": [
+        {"conversation_id": 51, "name": "extract", "execution_order": 3, "actor": "gemma3:4b", "prompt": "p"},
+        {"conversation_id": 52, "name": "grade", "execution_order": 4, "actor": "gemma2", "prompt": "q"}]})
+    plan = WorkflowPlan(wf)
+    for step, event in zip(plan.steps, two_host_run(), strict=True):
+        records = [CallRecord.from_dict(c) for c in event["calls"]]
+        record_step(engine, "run-1", SimpleNamespace(
+            waves=["w000001"], started=event["step_start"], finished=event["step_end"], model_seconds=1.0,
+            records=records, workflow_id=5, conversation_id=step.conversation.conversation_id, model=step.model,
+            counts=lambda: {"calls": 2}))
+    timeline = from_events(run_events(engine, plan, "run-1"))
     assert [s.conversation for s in timeline.steps] == ["extract", "grade"]
     assert timeline.steps[1].execution_order == 4 and timeline.steps[1].start == pytest.approx(T + 2.9)
     assert len(timeline.records) == 10
     assert timeline.hosts() == [A, B]
     assert timeline.models() == ["gemma3:4b", "gemma2:latest"]
     assert {r.key for r in timeline.records if r.kind == "chat"} == {"p1", "p2", "p3", "p4"}
+    assert run_events(engine, plan, "another-run") == []
 
 
-def test_a_big_step_is_split_over_several_lines_and_read_back_whole():
-    records = [rec(A, "m", "chat", i * 0.001, i * 0.001 + 0.5, f"p{i}") for i in range(CALLS_PER_LINE + 5)]
-    events = step_events("big", T, T + 9, records)
-    assert [len(e["calls"]) for e in events] == [CALLS_PER_LINE, 5]
-    assert all(len(json.dumps(e)) < 400_000 for e in events)
-    timeline = from_events(events)
-    assert len(timeline.steps) == 1 and len(timeline.records) == CALLS_PER_LINE + 5
+def test_the_embedded_picture_is_a_small_png():
+    data = png_bytes(from_events(two_host_run()), "GPU timeline")
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 80_000
 
 
 def test_a_step_without_calls_still_marks_its_boundaries():

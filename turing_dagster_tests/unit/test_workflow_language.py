@@ -13,6 +13,7 @@ from turing_dagster.cli.validate import validate
 from turing_dagster.workflows.loader import load_workflow_file, validate_paths, workflow_warnings
 from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster.workflows.spec import Workflow
+from turing_dagster.workflows.versions import code_version
 from turing_dagster_tests.unit.test_validate_cases import (
     assert_reported,
     conv,
@@ -94,8 +95,8 @@ def test_code_version_covers_every_turn(tmp_path: Path) -> None:
         conv(data, "improve")["instructions"][1]["prompt"] += " Be strict."
 
     other = load_workflow_file(write_case(tmp_path, "b", edited))
-    assert base.code_version("improve") != other.code_version("improve")
-    assert base.code_version("extract") == other.code_version("extract")
+    assert code_version(base, "improve") != code_version(other, "improve")
+    assert code_version(base, "extract") == code_version(other, "extract")
 
 
 LOOKALIKES = "Fix {extract} {name|} then { extract } and {posting.} but not {\"grade\": \"PASS\"} or {1}"
@@ -144,7 +145,7 @@ def test_editing_a_python_actor_changes_its_and_later_code_versions(tmp_path: Pa
     assert "qa_actor_pkg.acts" not in sys.modules  # hashed from disk, never imported
     assert [b.version == a.version for b, a in zip(before, after, strict=True)] == [True, False, False]
     wf = Workflow.model_validate(data)
-    assert wf.code_version("first") == Workflow.model_validate(data).code_version("first")
+    assert code_version(wf, "first") == code_version(Workflow.model_validate(data), "first")
     # a module that cannot be found still has a version: its path
     data["conversations"][1]["actor"] = "python:no_such_pkg.acts:act"
-    assert Workflow.model_validate(data).code_version("act")
+    assert code_version(Workflow.model_validate(data), "act")

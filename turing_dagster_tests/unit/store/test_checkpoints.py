@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.store.checkpoints import (
-    Checkpoint,
-    checkpoints_for,
-    get_conversation_output,
-    get_conversation_outputs,
-    write_chunk,
-)
+from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for, write_chunk
 from turing_dagster.store.migrate import current_version, upgrade
 from turing_dagster.store.postings import upsert_postings
+from turing_dagster.store.reads import get_conversation_output, get_conversation_outputs
 from turing_dagster.store.schema import SCHEMA_VERSION, conversations, posting_state_checkpoints, postings
 
 WF = 3001

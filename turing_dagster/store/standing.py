@@ -1,0 +1,293 @@
+"""Where each admitted posting stands under the current definitions: the one rule, in SQL.
+
+A checkpoint is current when its code_version is its plan step's cumulative version. A posting's
+*prefix* is the run of current completed/skipped rows from the plan's first step on; the first step
+after it (`at`) says what the posting is:
+
+- DONE: the prefix covers every step.
+- PENDING: `at` has no row and no step of a later execution order has one: new work (a plain run and
+  the sensor do it). Conversations sharing an execution order are independent, so a sibling may have
+  written its row before the one at `at`.
+- HELD: `at` holds a failure under the current definitions (or a retryable one under an earlier
+  definition): `retryable` ones are retried by a plain run, the others wait for `--retry-failed`.
+- STALE: `at` holds a result made under an earlier definition (or a row is missing below rows that
+  exist: the plan changed): re-processed only on request (`--stale`, an explicit materialization);
+  `failed` marks a non-retryable failure under an earlier definition (`--retry-failed` takes it too).
+
+`turing run`, the steps, `turing status` and `turing plan` all read this, so what a run considers done
+is what status shows, after any sequence of edits, explicit runs and reverts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from turing_dagster.store.engine import batched
+from turing_dagster.store.schema import posting_state_checkpoints as psc
+from turing_dagster.store.schema import wave_postings, waves
+
+StepVersions = Sequence[tuple[int, str, int]]  # (conversation_id, cumulative version, execution order), plan order
+
+# the kind of the first row that breaks the prefix, encoded with its plan index as index * 8 + kind, so
+# one MIN finds both the first break and what it is
+_MISSING, _FAILED_RETRYABLE, _FAILED, _OLD_FAILED_RETRYABLE, _OLD_FAILED, _OLD = range(6)
+
+
+class State(enum.IntEnum):
+    DONE = 0
+    PENDING = 1
+    HELD = 2
+    STALE = 3
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run processes besides new work and retryable failures."""
+
+    stale: bool = False  # results made under an earlier definition
+    failed: bool = False  # failures about the posting (invalid output, an actor's exception, ...)
+
+    @classmethod
+    def explicit(cls) -> Scope:
+        """A materialization asked for by hand (UI, backfill, `dagster job execute`): everything."""
+        return cls(stale=True, failed=True)
+
+    def takes(self, state: State, retryable: bool, failed: bool) -> bool:
+        if state is State.PENDING or (state is State.HELD and retryable):
+            return True
+        if state is State.HELD:
+            return self.failed
+        if state is State.STALE:
+            return self.stale or (failed and self.failed)
+        return False
+
+    @property
+    def tag(self) -> str:
+        return ",".join(["new", *(["stale"] if self.stale else []), *(["failed"] if self.failed else [])])
+
+    @classmethod
+    def from_tag(cls, value: str | None) -> Scope:
+        """The run tag's scope; no tag: an explicit materialization."""
+        if value is None:
+            return cls.explicit()
+        parts = {p.strip() for p in value.split(",")}
+        return cls(stale="stale" in parts, failed="failed" in parts)
+
+
+@dataclass(frozen=True)
+class Standing:
+    posting_id: str
+    wave_key: str
+    state: State
+    at: int  # plan index of the first step not done (len(steps) when DONE)
+    retryable: bool = False
+    failed: bool = False  # STALE: a failure under an earlier definition
+    next_id: int | None = None  # where the prefix's last completed row sends it (None: END, or no prefix)
+
+
+def _steps(steps: StepVersions) -> sa.Subquery:
+    rows = [
+        sa.select(sa.literal(i).label("idx"), sa.literal(cid).label("cid"), sa.literal(ver).label("ver"),
+                  sa.literal(order).label("ord"))
+        for i, (cid, ver, order) in enumerate(steps)
+    ]
+    return sa.union_all(*rows).subquery("plan_steps")
+
+
+def _per_posting(workflow_id: int, steps: StepVersions, wave_keys: Sequence[str] | None) -> sa.Subquery:
+    """wave_key, posting_id, code (first break: index * 8 + kind, NULL: none), last (the highest execution
+    order with a row), routed (the plan index of the prefix's last completed row: its next is where the
+    posting goes; a skipped row passes the route on, and a sibling's may have been written first)."""
+    s = _steps(steps)
+    retryable = psc.c.state_snapshot["retryable"].as_boolean()
+    current = psc.c.code_version == s.c.ver
+    code = sa.case(
+        (psc.c.status.is_(None), s.c.idx * 8 + _MISSING),
+        (sa.and_(current, psc.c.status != "failed"), sa.null()),
+        (current, s.c.idx * 8 + sa.case((retryable, _FAILED_RETRYABLE), else_=_FAILED)),
+        (psc.c.status == "failed", s.c.idx * 8 + sa.case((retryable, _OLD_FAILED_RETRYABLE), else_=_OLD_FAILED)),
+        else_=s.c.idx * 8 + _OLD,
+    )
+    joined = wave_postings.join(s, sa.true()).outerjoin(
+        psc,
+        sa.and_(
+            psc.c.workflow_id == wave_postings.c.workflow_id,
+            psc.c.posting_id == wave_postings.c.posting_id,
+            psc.c.conversation_id == s.c.cid,
+        ),
+    )
+    # the first break up to and including this step, in plan order: NULL while the prefix goes on
+    broken = sa.func.min(code).over(partition_by=wave_postings.c.posting_id, order_by=s.c.idx)
+    rows = (
+        sa.select(
+            wave_postings.c.wave_key, wave_postings.c.posting_id, s.c.idx, s.c.ord, code.label("code"),
+            psc.c.status, broken.label("broken"),
+        )
+        .select_from(joined)
+        .where(wave_postings.c.workflow_id == workflow_id)
+    )
+    if wave_keys is not None:
+        rows = rows.where(wave_postings.c.wave_key.in_(list(wave_keys)))
+    r = rows.subquery("rows")
+    last = sa.case((r.c.status.is_not(None), r.c.ord), else_=sa.null())
+    routed = sa.case((sa.and_(r.c.broken.is_(None), r.c.status == "completed"), r.c.idx), else_=sa.null())
+    return (
+        sa.select(r.c.wave_key, r.c.posting_id, sa.func.min(r.c.code).label("code"), sa.func.max(last).label("last"),
+                  sa.func.max(routed).label("routed"))
+        .group_by(r.c.wave_key, r.c.posting_id)
+        .subquery("per_posting")
+    )
+
+
+def standing_query(workflow_id: int, steps: StepVersions, wave_keys: Sequence[str] | None = None) -> sa.Subquery:
+    """One row per admitted posting: wave_key, posting_id, state, at, retryable, failed, next_id."""
+    n = len(steps)
+    p = _per_posting(workflow_id, steps, wave_keys)
+    at = sa.func.coalesce(p.c.code // 8, n)
+    kind = p.c.code % 8
+    at_order = sa.case(*[(at == i, order) for i, (_, _, order) in enumerate(steps)], else_=sa.null())
+    state = sa.case(
+        (p.c.code.is_(None), int(State.DONE)),
+        (sa.and_(kind == _MISSING, sa.func.coalesce(p.c.last, -1) <= at_order), int(State.PENDING)),
+        (kind.in_([_FAILED_RETRYABLE, _FAILED, _OLD_FAILED_RETRYABLE]), int(State.HELD)),
+        else_=int(State.STALE),
+    )
+    retryable = sa.case((kind.in_([_FAILED_RETRYABLE, _OLD_FAILED_RETRYABLE]), 1), else_=0)
+    failed = sa.case((kind == _OLD_FAILED, 1), else_=0)
+    front = psc.alias("front_row")
+    before = sa.case(*[(p.c.routed == i, cid) for i, (cid, _, _) in enumerate(steps)], else_=sa.null())
+    nxt = front.c.state_snapshot["current_conversation_id"].as_integer()
+    return (
+        sa.select(
+            p.c.wave_key, p.c.posting_id, state.label("state"), at.label("at"), retryable.label("retryable"),
+            failed.label("failed"), nxt.label("next_id"),
+        )
+        .select_from(
+            p.outerjoin(
+                front,
+                sa.and_(front.c.workflow_id == workflow_id, front.c.posting_id == p.c.posting_id,
+                        front.c.conversation_id == before),
+            )
+        )
+        .subquery("standing")
+    )
+
+
+def _standings(rows: Iterable[sa.Row]) -> Iterable[Standing]:
+    for r in rows:
+        yield Standing(r.posting_id, r.wave_key, State(r.state), r.at, bool(r.retryable), bool(r.failed), r.next_id)
+
+
+def wave_standings(engine: sa.Engine, workflow_id: int, steps: StepVersions, wave_key: str) -> dict[str, Standing]:
+    """Every member of one wave, by posting id."""
+    if not steps:
+        return {}
+    q = standing_query(workflow_id, steps, [wave_key])
+    with engine.connect() as conn:
+        return {s.posting_id: s for s in _standings(conn.execute(sa.select(q)))}
+
+
+@dataclass(frozen=True)
+class WaveAssessment:
+    wave_key: str
+    work: bool  # has a member the scope takes
+    plain_work: bool  # has a member a plain run takes (new work, retryable failures)
+    stale: int  # members whose results are stale
+
+
+def assess_waves(
+    engine: sa.Engine, workflow_id: int, steps: StepVersions, scope: Scope, unsettled_only: bool
+) -> list[WaveAssessment]:
+    """Per wave: whether `scope` has work there, and how many members are stale. `unsettled_only`: only
+    waves not settled under this plan version (a plain run's view: settled waves have no work for it)."""
+    if not steps:
+        return []
+    q = standing_query(workflow_id, steps)
+    plain = sa.or_(q.c.state == int(State.PENDING), sa.and_(q.c.state == int(State.HELD), q.c.retryable == 1))
+    taken = [plain]
+    if scope.failed:
+        taken += [q.c.state == int(State.HELD), sa.and_(q.c.state == int(State.STALE), q.c.failed == 1)]
+    if scope.stale:
+        taken.append(q.c.state == int(State.STALE))
+
+    def count(condition: sa.ColumnElement) -> sa.ColumnElement:
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    query = sa.select(
+        q.c.wave_key, count(sa.or_(*taken)), count(plain), count(q.c.state == int(State.STALE))
+    ).group_by(q.c.wave_key)
+    if unsettled_only:
+        version = plan_version(steps)
+        query = query.join(waves, sa.and_(waves.c.workflow_id == workflow_id, waves.c.wave_key == q.c.wave_key)).where(
+            sa.or_(waves.c.finished_version.is_(None), waves.c.finished_version != version)
+        )
+    with engine.connect() as conn:
+        return [WaveAssessment(k, bool(w), bool(p), int(s or 0)) for k, w, p, s in conn.execute(query.order_by(q.c.wave_key))]
+
+
+def plan_version(steps: StepVersions) -> str:
+    """The last step's cumulative version: it changes with any step's definition."""
+    return steps[-1][1] if steps else ""
+
+
+def mark_settled(engine: sa.Engine, workflow_id: int, stale_by_wave: dict[str, int], version: str) -> None:
+    """Waves a plain run has nothing to do in under `version`, with their stale members (a write of its own:
+    any checkpoint written into a wave later clears the mark)."""
+    with engine.begin() as conn:
+        for key, stale in stale_by_wave.items():
+            conn.execute(
+                sa.update(waves)
+                .where(waves.c.workflow_id == workflow_id, waves.c.wave_key == key)
+                .values(finished_version=version, stale_postings=stale)
+            )
+
+
+def settled_stale(engine: sa.Engine, workflow_id: int, version: str) -> tuple[int, int]:
+    """(stale postings, waves holding them) over the waves settled under `version`: the whole history's
+    stale count from the marks alone, without reading a checkpoint."""
+    with engine.connect() as conn:
+        total, holding = conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(waves.c.stale_postings), 0),
+                sa.func.sum(sa.case((waves.c.stale_postings > 0, 1), else_=0)),
+            ).where(waves.c.workflow_id == workflow_id, waves.c.finished_version == version)
+        ).one()
+    return int(total or 0), int(holding or 0)
+
+
+def clear_marks(conn: sa.Connection, workflow_id: int, wave_keys: Iterable[str]) -> None:
+    """Checkpoints were written into these waves: look at them again."""
+    keys = sorted(set(wave_keys))
+    for part in batched(keys):
+        conn.execute(
+            sa.update(waves)
+            .where(waves.c.workflow_id == workflow_id, waves.c.wave_key.in_(list(part)), waves.c.finished_version.is_not(None))
+            .values(finished_version=None)
+        )
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """Postings per (state, at, retryable, failed, next_id), for status and plan."""
+
+    rows: list[tuple[State, int, bool, bool, int | None, int]]
+
+    def where(self, state: State, at: int | None = None) -> int:
+        return sum(n for s, a, *_rest, n in self.rows if s is state and (at is None or a == at))
+
+
+def standing_counts(engine: sa.Engine, workflow_id: int, steps: StepVersions) -> StepCounts:
+    """How many admitted postings stand where, in one query (cost: an index scan, no Python per posting)."""
+    if not steps:
+        return StepCounts([])
+    q = standing_query(workflow_id, steps)
+    query = sa.select(q.c.state, q.c.at, q.c.retryable, q.c.failed, q.c.next_id, sa.func.count()).group_by(
+        q.c.state, q.c.at, q.c.retryable, q.c.failed, q.c.next_id
+    )
+    with engine.connect() as conn:
+        rows = [(State(s), int(a), bool(r), bool(f), nxt, int(n)) for s, a, r, f, nxt, n in conn.execute(query)]
+    return StepCounts(rows)

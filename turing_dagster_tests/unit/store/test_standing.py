@@ -1,0 +1,119 @@
+"""Where postings stand (store/standing.py), in SQL, against the rule written out in Python as the oracle."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from turing_dagster.dagster_defs.runner import settle
+from turing_dagster.steps.progress import progress, step_versions
+from turing_dagster.store.checkpoints import Checkpoint, write_chunk
+from turing_dagster.store.postings import upsert_postings
+from turing_dagster.store.schema import waves
+from turing_dagster.store.standing import Scope, State, assess_waves, wave_standings
+from turing_dagster.store.waves import admit, wave_keys, wave_members
+from turing_dagster.workflows.loader import parse_workflow
+from turing_dagster.workflows.plan import WorkflowPlan
+
+
+def _plan(prompt: str = "x") -> WorkflowPlan:
+    # a -> b or c (siblings, one execution order), both -> d
+    convs = [
+        ("a", 1, [{"when": {"contains": "B"}, "goto": "b"}, {"goto": "c"}]),
+        ("b", 2, [{"goto": "d"}]),
+        ("c", 2, [{"when": {"contains": "END"}, "goto": "END"}, {"goto": "d"}]),
+        ("d", 3, [{"goto": "END"}]),
+    ]
+    data = {"workflow_id": 77, "name": "q", "conversations": [
+        {"conversation_id": 700 + i, "name": n, "execution_order": o, "actor": "gemma2",
+         "prompt": prompt if n == "c" else "x", "next": nxt} for i, (n, o, nxt) in enumerate(convs)]}
+    wf, errors = parse_workflow(data)
+    assert not errors, errors
+    return WorkflowPlan(wf)
+
+
+def _oracle(plan: WorkflowPlan, rows: dict[int, Checkpoint]) -> tuple[State, int, bool, bool]:
+    """The module docstring's rule, posting by posting."""
+    for i, step in enumerate(plan.steps):
+        r = rows.get(step.conversation.conversation_id)
+        current = r is not None and r.code_version == step.version
+        if current and r.status != "failed":
+            continue
+        if r is None:
+            order = step.conversation.execution_order
+            later = [s for s in plan.steps if s.conversation.conversation_id in rows
+                     and s.conversation.execution_order > order]
+            return (State.STALE if later else State.PENDING), i, False, False
+        retryable = bool(r.snapshot.get("retryable"))
+        if r.status == "failed" and (current or retryable):
+            return State.HELD, i, retryable, False
+        return State.STALE, i, False, r.status == "failed"
+    return State.DONE, len(plan.steps), False, False
+
+
+def _seed(engine, plan, rng, n=60, wave_size=3):
+    upsert_postings(engine, [{"posting_id": f"p{i:03d}", "job_title": "t", "job_description": "d"} for i in range(n)])
+    ids = [s.conversation.conversation_id for s in plan.steps]
+    rows = []
+    for wave in admit(engine, plan.workflow.workflow_id, wave_size):
+        for pid in wave.posting_ids:
+            done = rng.random() < 0.5
+            for step in plan.steps:
+                if not done and rng.random() < 0.3:
+                    continue
+                status = "completed" if done else rng.choice(["completed", "completed", "skipped", "failed"])
+                version = step.version if done or rng.random() < 0.8 else rng.choice(["stale", None])
+                snapshot = {"retryable": rng.random() < 0.5} if status == "failed" else {}
+                rows.append(Checkpoint(pid, step.conversation.conversation_id, status, "o", rng.choice([*ids, None]),
+                                       version, wave.key, snapshot=snapshot))
+    write_chunk(engine, plan.workflow.workflow_id, rows)
+
+
+def _rows(engine, plan) -> dict[str, dict[int, Checkpoint]]:
+    from turing_dagster.store.checkpoints import checkpoints_for
+
+    members = [p for ids in wave_members(engine, 77, wave_keys(engine, 77)).values() for p in ids]
+    found: dict[str, dict[int, Checkpoint]] = {p: {} for p in members}
+    for (pid, cid), cp in checkpoints_for(engine, 77, members).items():
+        found[pid][cid] = cp
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sql_standing_is_the_rule_for_every_posting(engine, seed):
+    plan, edited = _plan(), _plan("edited c")
+    _seed(engine, plan, random.Random(seed))
+    for p in (plan, edited, plan):  # an edit of c changes c's and d's versions; a revert changes them back
+        expected = {pid: _oracle(p, rows) for pid, rows in _rows(engine, p).items()}
+        got = {}
+        for wave in wave_keys(engine, 77):
+            for pid, s in wave_standings(engine, 77, step_versions(p), wave).items():
+                got[pid] = (s.state, s.at, s.retryable, s.failed)
+        assert got == expected
+        if p is plan:
+            assert {st for st, *_ in expected.values()} == set(State)  # the scenario has every kind
+
+
+def test_a_wave_is_settled_for_plain_runs_until_a_checkpoint_is_written_into_it(engine):
+    plan = _plan()
+    upsert_postings(engine, [{"posting_id": "x1", "job_title": "t", "job_description": "d"}])
+    (wave,) = admit(engine, 77, 10)
+    a, b, c, d = plan.steps
+    write_chunk(engine, 77, [Checkpoint("x1", s.conversation.conversation_id, "completed", "B", None, s.version, wave.key)
+                             for s in (a, b, d)] + [Checkpoint("x1", 702, "skipped", None, None, c.version, wave.key)])
+    assert settle(engine, plan) == 0
+    assert assess_waves(engine, 77, step_versions(plan), Scope(), unsettled_only=True) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(waves.c.finished_version)).scalar() == plan.steps[-1].version
+    # an edit: the wave is looked at again and found stale, which a plain run leaves alone
+    edited = _plan("edited c")
+    (looked,) = assess_waves(engine, 77, step_versions(edited), Scope(), unsettled_only=True)
+    assert (looked.work, looked.stale) == (False, 1)
+    assert assess_waves(engine, 77, step_versions(edited), Scope(stale=True), unsettled_only=False)[0].work
+    assert settle(engine, edited) == 1 and progress(engine, edited).stale_postings == 1
+    # any write reopens it, whatever the plan version is
+    write_chunk(engine, 77, [Checkpoint("x1", 703, "failed", None, 703, d.version, wave.key, snapshot={"retryable": True})])
+    (again,) = assess_waves(engine, 77, step_versions(plan), Scope(), unsettled_only=True)
+    assert again.plain_work
