@@ -1,8 +1,8 @@
 """Deterministic, plausible answers of the Ollama SIMULATOR (not a language model: canned logic).
 
-The answer depends only on the request's text (generate: system + prompt; chat: the system messages and
-the last user message, plus the user message before it when the last one brings no posting of its own:
-a retry complaint, or a later turn of a chat):
+The answer depends only on the request's text as the model saw it (cut to fit its context, see context.py):
+generate: system + prompt; chat: the system messages and the last user message, plus the user message
+before it when the last one brings no posting of its own (a retry complaint, or a later turn of a chat):
 
 - ``format`` "json" or a JSON schema -> valid JSON (an instance of the schema);
 - "PASS"/"FAIL" or "grade" in the instructions -> ``PASS: reason`` / ``FAIL: reason`` (~70 % PASS by hash);
@@ -50,11 +50,10 @@ class Answer:
     category: str
     is_json: bool
     is_retry: bool
-    prompt_chars: int
 
 
-def request_texts(endpoint: str, body: dict) -> tuple[str, str, bool, int]:
-    """(system, prompt, is_retry, prompt_chars) of a generate or chat request body."""
+def request_texts(endpoint: str, body: dict) -> tuple[str, str, bool]:
+    """(system, prompt, is_retry) of a generate or chat request body."""
     if endpoint == "chat":
         messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
         system = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
@@ -64,10 +63,9 @@ def request_texts(endpoint: str, body: dict) -> tuple[str, str, bool, int]:
         # a retry, or a later turn of a chat ("now check your list"), works on the earlier request's posting
         if len(users) > 1 and (not retry or word_count(split_prompt("", prompt).posting) < 5):
             prompt = users[-2] + "\n\n" + prompt
-        chars = sum(len(str(m.get("content") or "")) for m in messages)
-        return system, prompt, retry, chars
+        return system, prompt, retry
     system, prompt = str(body.get("system") or ""), str(body.get("prompt") or "")
-    return system, prompt, bool(_COMPLAINT.search(prompt)), len(system) + len(prompt)
+    return system, prompt, bool(_COMPLAINT.search(prompt))
 
 
 def classify(instructions: str) -> str:
@@ -169,7 +167,7 @@ def json_keys(text: str) -> list[str]:
 
 
 def build_answer(endpoint: str, body: dict) -> Answer:
-    system, prompt, retry, chars = request_texts(endpoint, body)
+    system, prompt, retry = request_texts(endpoint, body)
     parts = split_prompt(system, prompt)
     category = classify(parts.instructions)
     key = f"{parts.posting}\n{parts.summary}".strip() or f"{system}\n{prompt}"
@@ -200,7 +198,7 @@ def build_answer(endpoint: str, body: dict) -> Answer:
                       role=guess_role(parts), verdict=verdict, reason=reason, sentence=sentence, score=score)
         schema = fmt if isinstance(fmt, dict) else _schema_for(category, json_keys(f"{system}\n{prompt}"), lo, hi)
         value = SchemaFiller(schema, facts).fill()
-        return Answer(json.dumps(value, ensure_ascii=False), category, True, retry, chars)
+        return Answer(json.dumps(value, ensure_ascii=False), category, True, retry)
     if category == "grade":
         text = f"{verdict}: {reason}"
     elif category == "improve":
@@ -213,7 +211,7 @@ def build_answer(endpoint: str, body: dict) -> Answer:
         text = str(score(lo, hi))
     else:
         text = generic_sentence(system, prompt)
-    return Answer(text, category, False, retry, chars)
+    return Answer(text, category, False, retry)
 
 
 def _schema_for(category: str, keys: list[str], lo: int, hi: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""HTTP handlers of the Ollama SIMULATOR: Ollama's API shapes (as parsed by the ``ollama`` client) plus /sim/*."""
+"""HTTP handlers of the Ollama SIMULATOR: Ollama's API shapes (as parsed by the ``ollama`` client); /sim/* is
+in control.py. Prompts are fitted into the model's context as Ollama does (context.py) before they are answered."""
 
 from __future__ import annotations
 
@@ -14,13 +15,12 @@ from typing import Any
 from aiohttp import web
 
 from .answers import bad_answer, build_answer, canned_answer
-from .config import BANNER, FOREVER, FaultConfig, model_details, model_digest, parse_keep_alive
+from .config import BANNER, FOREVER, model_details, model_digest, parse_keep_alive
+from .context import CONTEXT_ERROR, fit_prompt
+from .control import RESET_KEY, control_routes
 from .residency import QueueFull
 from .state import Simulator
 from .text import embedding
-
-# the server's reset(): revive a "crashed" listener; a callable, so the handlers need not know the server
-RESET_KEY: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("simulator_reset")
 
 VERSION = "0.12.0-SIMULATOR"
 NS = 1_000_000_000
@@ -44,13 +44,13 @@ def _chunks(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text) or [""]
 
 
-def _tokens(chars: int) -> int:
-    return max(1, math.ceil(chars / 4))
-
-
 class Api:
     def __init__(self, sim: Simulator):
         self.sim = sim
+        self.cpt = sim.config.chars_per_token
+
+    def _tokens(self, chars: int) -> int:
+        return max(1, math.ceil(chars / self.cpt))
 
     # -- middleware: a "crashed" simulator answers nothing -------------------------------------------
     @web.middleware
@@ -98,7 +98,7 @@ class Api:
     async def _complete(self, request: web.Request, endpoint: str) -> web.StreamResponse:
         arrived = time.monotonic()
         body = await self._body(request)
-        self.sim.record(endpoint, body)
+        entry = self.sim.record(endpoint, body)
         fault = self.sim.draw_faults()
         if fault.die:
             self.sim.on_die()
@@ -112,8 +112,7 @@ class Api:
         if fault.hang:
             await asyncio.sleep(self.sim.faults.hang_seconds)
         options = body.get("options") if isinstance(body.get("options"), dict) else {}
-        num_ctx = options.get("num_ctx")
-        num_ctx = int(num_ctx) if isinstance(num_ctx, (int, float)) and num_ctx > 0 else None
+        num_ctx = self.sim.num_ctx(model, options)
         empty = not body.get("prompt") if endpoint == "generate" else not body.get("messages")
         base = {"model": body["model"], "created_at": _now_iso()}
         if endpoint == "chat":
@@ -129,20 +128,28 @@ class Api:
                     pass
                 return web.json_response({**base, "done": True, "done_reason": "load",
                                           "load_duration": int(lease.load_seconds * NS)})
-            answer = build_answer(endpoint, body)
-            text = bad_answer(answer) if fault.bad_answer and not answer.is_retry else answer.text
-            canned = canned_answer(self.sim.answers, endpoint, body)
-            text = text if canned is None else canned
-            done_reason = "stop"
-            limit = options.get("num_predict")
-            if isinstance(limit, int) and 0 < limit < _tokens(len(text)):
-                text, done_reason = text[: limit * 4], "length"
+            fit = fit_prompt(endpoint, body, num_ctx, self.sim.config.truncation, self.cpt)
+            entry["_sim"] = fit.log(endpoint)
+            text, done_reason = "", "stop"
+            if not fit.rejected:  # the answer to what the model saw; a canned one matches what was sent
+                answer = build_answer(endpoint, fit.body)
+                text = bad_answer(answer) if fault.bad_answer and not answer.is_retry else answer.text
+                canned = canned_answer(self.sim.answers, endpoint, body)
+                text = text if canned is None else canned
+                limit = options.get("num_predict")
+                if isinstance(limit, int) and 0 < limit < self._tokens(len(text)):
+                    text, done_reason = text[: int(limit * self.cpt)], "length"
             async with self.sim.residency.lease(model, num_ctx, keep_alive, kind=endpoint) as lease:
+                if fit.rejected:  # the runner refuses it once the model is loaded, before any output
+                    self.sim.timeline.context_rejected[model] += 1
+                    return _error(400, CONTEXT_ERROR)
+                if fit.truncated:
+                    self.sim.timeline.truncated[model] += 1
                 profile = lease.instance.profile
-                stats = {"prompt_eval_count": _tokens(answer.prompt_chars),
+                stats = {"prompt_eval_count": fit.evaluated,
                          "prompt_eval_duration": max(1000, int(profile.request_seconds * NS)),
-                         "eval_count": _tokens(len(text)),
-                         "eval_duration": max(1000, int(profile.token_seconds * _tokens(len(text)) * NS)),
+                         "eval_count": self._tokens(len(text)),
+                         "eval_duration": max(1000, int(profile.token_seconds * self._tokens(len(text)) * NS)),
                          "load_duration": int(lease.load_seconds * NS)}
                 if body.get("stream", True):
                     return await self._stream(request, endpoint, base, text, done_reason, stats, profile,
@@ -175,7 +182,7 @@ class Api:
             if drop and i >= len(pieces) // 2:
                 return self._abort(request)
             if profile.token_seconds:
-                await asyncio.sleep(profile.token_seconds * _tokens(len(piece)))
+                await asyncio.sleep(profile.token_seconds * self._tokens(len(piece)))
             chunk = {**base, "created_at": _now_iso(), "done": False}
             if endpoint == "chat":
                 chunk["message"] = {"role": "assistant", "content": piece}
@@ -204,7 +211,8 @@ class Api:
         dims = int(body.get("dimensions") or 384)
         arrived = time.monotonic()
         try:
-            async with self.sim.residency.lease(model, None, self._keep_alive(body), kind="embed") as lease:
+            num_ctx = self.sim.num_ctx(model, body.get("options"))
+            async with self.sim.residency.lease(model, num_ctx, self._keep_alive(body), kind="embed") as lease:
                 await asyncio.sleep(lease.instance.profile.request_seconds)
         except QueueFull:
             return _error(503, "server busy, please try again.  maximum pending requests exceeded")
@@ -214,17 +222,18 @@ class Api:
         return web.json_response({"model": body["model"], "embeddings": vectors,
                                   "total_duration": int((time.monotonic() - arrived) * NS),
                                   "load_duration": int(lease.load_seconds * NS),
-                                  "prompt_eval_count": sum(_tokens(len(t)) for t in inputs)})
+                                  "prompt_eval_count": sum(self._tokens(len(t)) for t in inputs)})
 
     # -- model information ------------------------------------------------------------------------------
-    def _entry(self, name: str) -> dict[str, Any]:
+    def _entry(self, name: str, digest: str | None = None) -> dict[str, Any]:
         profile = self.sim.catalog[name]
-        return {"name": name, "model": name, "size": profile.size_bytes, "digest": model_digest(name),
+        return {"name": name, "model": name, "size": profile.size_bytes, "digest": digest or self.sim.digest(name),
                 "details": model_details(name)}
 
     async def tags(self, request: web.Request) -> web.Response:
-        modified = "2025-01-01T00:00:00Z"
-        return web.json_response({"models": [{**self._entry(n), "modified_at": modified} for n in self.sim.catalog]})
+        return web.json_response({"models": [
+            {**self._entry(n), "modified_at": self.sim.pulled_at.get(n, "2025-01-01T00:00:00Z")}
+            for n in self.sim.catalog]})
 
     async def ps(self, request: web.Request) -> web.Response:
         models = []
@@ -234,7 +243,9 @@ class Api:
                 left = inst.expires_at - now
             else:
                 left = FOREVER if inst.keep_alive == FOREVER or inst.refs == 0 else inst.keep_alive
-            models.append({**self._entry(inst.name), "expires_at": _now_iso(left),
+            # the version resident: a model pulled anew since shows its new digest once it reloads
+            digest = model_digest(inst.name, inst.profile.revision or "")
+            models.append({**self._entry(inst.name, digest), "expires_at": _now_iso(left),
                            "size_vram": inst.profile.size_bytes, "context_length": inst.num_ctx})
         return web.json_response({"models": models})
 
@@ -243,16 +254,20 @@ class Api:
         name = self._model({"model": body.get("model") or body.get("name")})
         profile, details = self.sim.catalog[name], model_details(name)
         family = details["family"]
+        modelfile = f"# Modelfile of a SIMULATED model ({BANNER})\nFROM {name}\n"
+        shown: dict[str, Any] = {"license": "Simulated model: the Ollama SIMULATOR runs no weights."}
+        if profile.num_ctx:  # Ollama lists parameters only when the Modelfile sets them
+            modelfile += f"PARAMETER num_ctx {profile.num_ctx}\n"
+            shown["parameters"] = f"num_ctx {profile.num_ctx}"
         return web.json_response({
-            "license": "Simulated model: the Ollama SIMULATOR runs no weights.",
-            "modelfile": f"# Modelfile of a SIMULATED model ({BANNER})\nFROM {name}\n",
-            "parameters": f"num_ctx {profile.num_ctx}",
+            **shown,
+            "modelfile": modelfile,
             "template": "{{ .System }}\n{{ .Prompt }}",
             "details": details,
             "model_info": {"general.architecture": family, "general.basename": name.split(":")[0],
-                           f"{family}.context_length": 8192, "general.simulator": True},
+                           f"{family}.context_length": profile.train_ctx, "general.simulator": True},
             "capabilities": ["completion", "embedding"],
-            "modified_at": "2025-01-01T00:00:00Z",
+            "modified_at": self.sim.pulled_at.get(name, "2025-01-01T00:00:00Z"),
         })
 
     async def pull(self, request: web.Request) -> web.StreamResponse:
@@ -270,25 +285,6 @@ class Api:
     async def root(self, request: web.Request) -> web.Response:
         return web.Response(text=f"{BANNER} is running")
 
-    # -- /sim/* -----------------------------------------------------------------------------------------
-    async def sim_timeline(self, request: web.Request) -> web.Response:
-        return web.json_response(self.sim.snapshot())
-
-    async def sim_requests(self, request: web.Request) -> web.Response:
-        return web.json_response(self.sim.request_log)
-
-    async def sim_reset(self, request: web.Request) -> web.Response:
-        await request.app[RESET_KEY]()
-        return web.json_response({"status": "reset"})
-
-    async def sim_faults(self, request: web.Request) -> web.Response:
-        if request.method == "POST":
-            try:
-                self.sim.set_faults(FaultConfig.from_dict(await self._body(request)))
-            except (TypeError, ValueError) as exc:
-                return _error(400, str(exc))
-        return web.json_response(self.sim.faults.to_dict())
-
 
 def make_app(sim: Simulator, reset: Callable[[], Awaitable[None]]) -> web.Application:
     api = Api(sim)
@@ -299,9 +295,6 @@ def make_app(sim: Simulator, reset: Callable[[], Awaitable[None]]) -> web.Applic
         web.post("/api/embed", api.embed), web.post("/api/embeddings", api.embed),
         web.post("/api/show", api.show), web.post("/api/pull", api.pull),
         web.get("/api/ps", api.ps), web.get("/api/tags", api.tags), web.get("/api/version", api.version),
-        web.get("/", api.root),
-        web.get("/sim/timeline", api.sim_timeline), web.get("/sim/requests", api.sim_requests),
-        web.post("/sim/reset", api.sim_reset), web.post("/sim/faults", api.sim_faults),
-        web.get("/sim/faults", api.sim_faults),
+        web.get("/", api.root), *control_routes(sim),
     ])
     return app

@@ -9,15 +9,16 @@ import sys
 
 import click
 
-from .config import BANNER, FaultConfig, ModelProfile, SimulatorConfig, parse_keep_alive
+from .config import BANNER, TRUNCATION_MODES, FaultConfig, ModelProfile, SimulatorConfig, parse_keep_alive
 
 
 def build_config(models: str | None, load_seconds: float, request_seconds: float, token_seconds: float,
                  parallel: int, max_loaded_models: int, max_queue: int, keep_alive: str,
-                 faults: FaultConfig) -> SimulatorConfig:
+                 faults: FaultConfig, **context: object) -> SimulatorConfig:
+    """``context``: the SimulatorConfig fields of the context window (vram_gib, context_length, ...)."""
     default = ModelProfile(load_seconds=load_seconds, request_seconds=request_seconds, token_seconds=token_seconds)
     config = SimulatorConfig(default_profile=default, parallel=parallel, max_loaded_models=max_loaded_models,
-                             max_queue=max_queue, default_keep_alive=keep_alive, faults=faults)
+                             max_queue=max_queue, default_keep_alive=keep_alive, faults=faults, **context)
     if models:
         names = [m.strip() for m in models.split(",") if m.strip()]
         if not names:
@@ -85,14 +86,27 @@ async def _serve(config: SimulatorConfig, host: str, port: int) -> None:
 @click.option("--die-after", default=None, type=click.IntRange(min=0),
               help="Simulate a crash: after N generate/chat requests stop listening and drop connections.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the fault RNG.")
+@click.option("--vram-gib", default=8.0, show_default=True, type=click.FloatRange(min=0),
+              help="Total VRAM: the default context is 4096 tokens below 23 GiB, 32768 below 47, else 262144.")
+@click.option("--context-length", default=None, type=click.IntRange(min=1),
+              help="Default context in tokens, instead of the VRAM's (OLLAMA_CONTEXT_LENGTH).")
+@click.option("--truncation", default="llama-server", show_default=True, type=click.Choice(TRUNCATION_MODES),
+              help="A prompt over the context: cut as llama-server (Ollama >= 0.30) or the Go runner (0.4-0.29) "
+                   "does, or refused with 400 (llama-server without context shift).")
+@click.option("--chars-per-token", default=4.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="The simulated tokenizer: a text of n characters is ceil(n / this) tokens.")
 def simulate_ollama(host: str, port: int, models: str | None, load_seconds: float, request_seconds: float,
                     token_seconds: float, parallel: int, max_loaded_models: int, max_queue: int, keep_alive: str,
                     fault_500_rate: float, fault_503_rate: float, hang_rate: float, hang_seconds: float,
-                    drop_rate: float, die_after: int | None, seed: int) -> None:
+                    drop_rate: float, die_after: int | None, seed: int, vram_gib: float,
+                    context_length: int | None, truncation: str, chars_per_token: float) -> None:
     """Run the Ollama SIMULATOR: an Ollama-compatible HTTP server for tests, demos and benchmarks.
 
     It is not a model server: it answers deterministically with canned, plausible text and simulates
-    model loading, parallel slots, keep_alive residency and injected faults. Serves until SIGINT/SIGTERM.
+    model loading, parallel slots, keep_alive residency, the context window and injected faults.
+    Serves until SIGINT/SIGTERM.
+
+    A stand-in for the GPU server: its context rules follow Ollama's, but its tokens are counted from characters.
     """
     try:
         parse_keep_alive(keep_alive)
@@ -101,7 +115,8 @@ def simulate_ollama(host: str, port: int, models: str | None, load_seconds: floa
     faults = FaultConfig(error_500_rate=fault_500_rate, error_503_rate=fault_503_rate, hang_rate=hang_rate,
                          hang_seconds=hang_seconds, drop_rate=drop_rate, die_after=die_after, seed=seed)
     config = build_config(models, load_seconds, request_seconds, token_seconds, parallel, max_loaded_models,
-                          max_queue, keep_alive, faults)
+                          max_queue, keep_alive, faults, vram_gib=vram_gib, context_length=context_length,
+                          truncation=truncation, chars_per_token=chars_per_token)
     try:
         asyncio.run(_serve(config, host, port))
     except OSError as exc:

@@ -1,6 +1,7 @@
 """Configuration of the Ollama SIMULATOR (a stand-in for tests, demos and benchmarks, not a model server).
 
 Model names follow Ollama: ``gemma2`` means ``gemma2:latest``; both spellings address the same model.
+A model's context window follows Ollama's rules (see ``SimulatorConfig.num_ctx_for`` and context.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 BANNER = "Ollama SIMULATOR (stand-in for tests, demos and benchmarks; not a model server)"
-DEFAULT_NUM_CTX = 4096
+DEFAULT_TRAIN_CTX = 32768  # a model's training context (n_ctx_train) unless its profile sets one
+TRUNCATION_MODES = ("llama-server", "go-runner", "error")  # how the runner treats a prompt that does not fit
 FOREVER = float("inf")
 
 
@@ -62,7 +64,9 @@ class ModelProfile:
     request_seconds: float | None = None  # fixed cost per request (prompt evaluation)
     token_seconds: float | None = None  # per output token
     size_bytes: int | None = None
-    num_ctx: int | None = None  # context length when a request gives no options.num_ctx
+    num_ctx: int | None = None  # the Modelfile's PARAMETER num_ctx; None: the server's default applies
+    train_ctx: int | None = None  # training context (n_ctx_train): no model runs with more; None: 32768
+    revision: str | None = None  # the pulled version: part of the digest (SimulatorHandle.repull changes it)
 
     def resolved(self, default: ModelProfile, name: str = "") -> ModelProfile:
         merged = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -72,7 +76,9 @@ class ModelProfile:
         merged["load_seconds"] = float(merged["load_seconds"] or 0.0)
         merged["request_seconds"] = float(merged["request_seconds"] or 0.0)
         merged["token_seconds"] = float(merged["token_seconds"] or 0.0)
-        merged["num_ctx"] = int(merged["num_ctx"] or DEFAULT_NUM_CTX)
+        merged["num_ctx"] = int(merged["num_ctx"]) if merged["num_ctx"] else None
+        merged["train_ctx"] = int(merged["train_ctx"] or DEFAULT_TRAIN_CTX)
+        merged["revision"] = str(merged["revision"] or "")
         if merged["size_bytes"] is None:
             merged["size_bytes"] = guess_size_bytes(name)
         return ModelProfile(**merged)
@@ -131,6 +137,30 @@ class SimulatorConfig:
     # canned answers (an extension, for tests that plant outputs): a request whose text contains the
     # key answers the value verbatim, the first key in order that matches; format is then not enforced
     answers: dict[str, str] = field(default_factory=dict)
+    vram_gib: float = 8.0  # total VRAM: picks the default context when context_length is None
+    context_length: int | None = None  # OLLAMA_CONTEXT_LENGTH (Ollama < 0.30 defaulted to 2048)
+    chars_per_token: float = 4.0  # the simulated tokenizer: a text of n characters is ceil(n / this) tokens
+    truncation: str = "llama-server"  # the runner: one of TRUNCATION_MODES (see context.py)
+
+    def __post_init__(self) -> None:
+        if self.truncation not in TRUNCATION_MODES:
+            raise ValueError(f"truncation must be one of {', '.join(TRUNCATION_MODES)}, not {self.truncation!r}")
+        if not self.chars_per_token > 0:
+            raise ValueError(f"chars_per_token must be > 0, not {self.chars_per_token!r}")
+        if self.context_length is not None and self.context_length < 1:
+            raise ValueError(f"context_length must be >= 1, not {self.context_length!r}")
+
+    def default_num_ctx(self) -> int:
+        """The server's default context: OLLAMA_CONTEXT_LENGTH, else by total VRAM (Ollama >= 0.30)."""
+        if self.context_length:
+            return int(self.context_length)
+        # Ollama's thresholds are 47/23 GiB, a little under 48/24, for what the GPU reports after overhead
+        return 262144 if self.vram_gib >= 47 else 32768 if self.vram_gib >= 23 else 4096
+
+    def num_ctx_for(self, profile: ModelProfile, requested: int | None) -> int:
+        """The context a model runs with: options.num_ctx, else the Modelfile's, else the server default;
+        capped at the training context (Ollama logs "requested context size too large for model")."""
+        return min(requested or profile.num_ctx or self.default_num_ctx(), profile.train_ctx or DEFAULT_TRAIN_CTX)
 
     def catalog(self) -> dict[str, ModelProfile]:
         """Full model name -> resolved profile."""
@@ -152,8 +182,10 @@ def guess_size_bytes(name: str) -> int:
     return int(billions * 0.62e9 + 0.8e9)
 
 
-def model_digest(name: str) -> str:
-    return hashlib.sha256(f"turing-simulator:{name}".encode()).hexdigest()
+def model_digest(name: str, revision: str = "") -> str:
+    """The digest /api/tags and /api/ps report; a new revision (a new pull) gives a new digest."""
+    key = f"turing-simulator:{name}" + (f"@{revision}" if revision else "")  # revision "" keeps the old digests
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def model_details(name: str) -> dict[str, Any]:

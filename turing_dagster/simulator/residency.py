@@ -5,7 +5,8 @@
   ``max_loaded_models`` are resident, or waits (blocking the requests behind it, as Ollama does) until one is idle.
 - An admitted request holds a reference (the model cannot be evicted) and then waits for one of ``parallel``
   slots. ``keep_alive`` starts counting when the last reference is released.
-- ``num_ctx`` differing from the resident instance reloads the model (unload "reload" + load).
+- ``num_ctx`` (the effective one, see ``SimulatorConfig.num_ctx_for``) differing from the resident instance's,
+  or a new version of the model (``Simulator.repull``), reloads the model (unload "reload" + load).
 Everything runs on the simulator's event loop thread, so no locks are needed.
 """
 
@@ -38,6 +39,8 @@ class Timeline:
         self.unloads: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()  # generate/chat inferences
         self.embeds: Counter[str] = Counter()
+        self.truncated: Counter[str] = Counter()  # prompts cut to fit the context (history or runner)
+        self.context_rejected: Counter[str] = Counter()  # prompts refused with 400 by the "error" runner
         self.faults: Counter[str] = Counter()
         self.rejected_queue_full = 0
         self.in_flight: defaultdict[str, int] = defaultdict(int)
@@ -74,6 +77,8 @@ class Timeline:
                 "unloads": dict(self.unloads),
                 "requests": dict(self.requests),
                 "embeds": dict(self.embeds),
+                "truncated": dict(self.truncated),
+                "context_rejected": dict(self.context_rejected),
                 "errors_injected": sum(self.faults.values()),
                 "faults": dict(self.faults),
                 "rejected_queue_full": self.rejected_queue_full,
@@ -128,14 +133,14 @@ class Residency:
 
     # -- requests -----------------------------------------------------------------------------------
     @asynccontextmanager
-    async def lease(self, model: str, num_ctx: int | None, keep_alive: float, *, slot: bool = True,
+    async def lease(self, model: str, num_ctx: int, keep_alive: float, *, slot: bool = True,
                     kind: str = "generate") -> AsyncIterator[Lease]:
         """Be admitted for ``model``, wait for it to be resident and (``slot``) hold an inference slot."""
         if self.waiting >= self.max_queue:
             self.timeline.rejected_queue_full += 1
             raise QueueFull()
         loop = asyncio.get_running_loop()
-        ticket = _Ticket(model, num_ctx or self.catalog[model].num_ctx, keep_alive, loop.create_future())
+        ticket = _Ticket(model, num_ctx, keep_alive, loop.create_future())
         arrived = self.clock()
         self.waiting += 1
         waiting, instance, has_slot, started, failed = True, None, False, None, False
@@ -216,11 +221,11 @@ class Residency:
                 self._pending.popleft()
                 continue
             inst = self.instances.get(ticket.model)
-            if inst is not None and inst.num_ctx == ticket.num_ctx:
+            if inst is not None and inst.num_ctx == ticket.num_ctx and inst.profile == self.catalog[ticket.model]:
                 self._pending.popleft()
                 self._admit(inst, ticket)
                 continue
-            if inst is not None:  # resident with another num_ctx: reload once it is idle
+            if inst is not None:  # resident with another num_ctx or version: reload once it is idle
                 if inst.refs or inst.state != "ready":
                     return
                 self._unload(inst, "reload")

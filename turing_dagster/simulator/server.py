@@ -131,8 +131,21 @@ class SimulatorHandle:
         """Canned answers from now on (see SimulatorConfig.answers); {} goes back to simulated ones."""
         self._call(lambda: setattr(self._sim, "answers", dict(answers)))
 
+    def repull(self, model: str, revision: str | None = None) -> str:
+        """``ollama pull`` of a new version of ``model``: its new digest (on /api/tags at once, on /api/ps once
+        the resident instance reloads, which its next request does). ``revision`` default: the next one."""
+
+        def bump() -> str:
+            name = self._sim.lookup(model)
+            if name is None:
+                raise KeyError(f"the simulator serves no model {model!r}")
+            return self._sim.repull(name, revision)
+
+        return self._call(bump)
+
     def reset(self) -> None:
-        """Clear timeline, request log and residency; re-seed faults; listen again after a simulated crash."""
+        """Clear timeline, request log and residency; re-seed faults; back to the configured model versions;
+        listen again after a simulated crash."""
         self._call(self._server.reset)
 
     def stop(self) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from .config import FaultConfig, SimulatorConfig, normalize_model_name, parse_keep_alive
+from .config import FaultConfig, SimulatorConfig, model_digest, normalize_model_name, parse_keep_alive
 from .residency import Residency, Timeline
 
 
@@ -30,7 +32,9 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig):
         self.config = config
-        self.catalog = config.catalog()
+        self.catalog = config.catalog()  # shared with the residency; repull() replaces entries in place
+        self.pulled_at: dict[str, str] = {}
+        self.repulls: Counter[str] = Counter()
         self.default_keep_alive = parse_keep_alive(config.default_keep_alive)
         self._t0 = 0.0
         self.timeline = Timeline(self.clock)
@@ -56,8 +60,29 @@ class Simulator:
         full = normalize_model_name(str(name or ""))
         return full if full in self.catalog else None
 
-    def record(self, endpoint: str, body: dict[str, Any]) -> None:
-        self.request_log.append({"endpoint": endpoint, **body})
+    def record(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Log a request; its entry gains ``_sim`` (context.Fit.log) once the model has seen it."""
+        entry = {"endpoint": endpoint, **body}
+        self.request_log.append(entry)
+        return entry
+
+    def num_ctx(self, model: str, options: Any) -> int:
+        """The context ``model`` runs with for a request with these ``options`` (SimulatorConfig.num_ctx_for)."""
+        requested = options.get("num_ctx") if isinstance(options, dict) else None
+        valid = isinstance(requested, (int, float)) and not isinstance(requested, bool) and requested > 0
+        return self.config.num_ctx_for(self.catalog[model], int(requested) if valid else None)
+
+    def digest(self, model: str) -> str:
+        return model_digest(model, self.catalog[model].revision or "")
+
+    def repull(self, model: str, revision: str | None = None) -> str:
+        """A new version of ``model`` was pulled: a new digest; a resident instance reloads on its next request."""
+        self.repulls[model] += 1
+        profile = self.catalog[model]
+        revision = revision or f"{profile.revision}#pull{self.repulls[model]}"
+        self.catalog[model] = replace(profile, revision=revision)
+        self.pulled_at[model] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        return self.digest(model)
 
     def set_faults(self, faults: FaultConfig) -> None:
         self.faults = faults
@@ -87,6 +112,9 @@ class Simulator:
         self.timeline.reset()
         self.request_log.clear()
         self.set_faults(self.faults)
+        self.catalog.update(self.config.catalog())  # the configured versions again, for the next test
+        self.pulled_at.clear()
+        self.repulls.clear()
 
     def snapshot(self) -> dict[str, Any]:
         self.residency.sweep()

@@ -335,7 +335,8 @@ def test_the_cli_announces_itself_serves_and_stops_on_sigterm():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "turing_dagster.simulator.cli", "--port", str(port),
-               "--models", "gemma2,qwen2.5:7b", "--parallel", "2"]
+               "--models", "gemma2,qwen2.5:7b", "--parallel", "2", "--context-length", "64", "--truncation",
+               "go-runner", "--chars-per-token", "2"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
         try:
             line = proc.stdout.readline().strip()
@@ -344,11 +345,23 @@ def test_the_cli_announces_itself_serves_and_stops_on_sigterm():
             with ollama.Client(host=f"http://127.0.0.1:{port}") as c:
                 assert [m.model for m in c.list().models] == [G2, "qwen2.5:7b"]
                 assert c.generate(model="qwen2.5:7b", prompt="hi").done
+                assert c.ps().models[0].context_length == 64
+                assert c.generate(model="qwen2.5:7b", prompt="x" * 200).prompt_eval_count == 64  # 100 tokens, cut
             proc.terminate()
             assert proc.wait(10) == 0
             assert proc.stderr.read() == ""
         finally:
             proc.kill()
+
+
+def test_the_cli_help_says_it_is_a_stand_in_and_a_bad_truncation_is_one_line():
+    cli = [sys.executable, "-m", "turing_dagster.simulator.cli"]
+    shown = subprocess.run([*cli, "--help"], capture_output=True, text=True, timeout=30, check=True).stdout
+    shown = " ".join(shown.split())  # click wraps the help
+    assert "A stand-in for the GPU server" in shown and "--vram-gib" in shown and "--context-length" in shown
+    bad = subprocess.run([*cli, "--truncation", "shift"], capture_output=True, text=True, timeout=30, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "Invalid value for '--truncation': 'shift' is not one of" in bad.stderr
 
 
 def test_the_cli_on_a_busy_port_is_one_line_and_exit_1():
