@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from turing_dagster import settings
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.resources import TuringStore
 from turing_dagster.dagster_defs.run_hosts import host_tags
@@ -16,12 +17,11 @@ from turing_dagster.store.waves import store_token, unregistered_waves
 from turing_dagster.workflows.spec import Workflow
 
 ADOPT_AFTER_SECONDS = 120
-DEFAULT_INTERVAL_SECONDS = 30
 
 
 def _interval_seconds() -> int:
     # a deployment may poll faster or slower; tests use 1 s
-    return int(os.environ.get("TURING_SENSOR_INTERVAL_SECONDS") or DEFAULT_INTERVAL_SECONDS)
+    return settings.sensor_interval_seconds()
 
 
 def _default_status() -> dg.DefaultSensorStatus:
