@@ -6,6 +6,7 @@ import pytest
 
 from turing_dagster import settings
 from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
+from turing_dagster.ollama.errors import how_to_get_ollama, unreachable
 from turing_dagster.settings import HostConfigError, SettingsError
 
 # variable -> (reader, the value when unset, a good value and what it reads as, the range in the message)
@@ -60,3 +61,18 @@ def test_a_comma_in_one_configured_host_is_one_line():
     with pytest.raises(HostConfigError) as err:
         settings.ollama_hosts(["gpu0:1,gpu1:2"])
     assert str(err.value).startswith("Ollama hosts in the resource config: 'gpu0:1,gpu1:2' is not an Ollama host")
+
+
+@pytest.mark.parametrize(
+    ("host", "command", "point"),
+    [("http://127.0.0.1:11434", "--port 11434`", False), ("http://localhost:8080", "--port 8080`", False),
+     ("http://gpu7:11500", "--port 11500`", True), ("http://127.0.0.1:9/ollama", "--port 9`", True)],
+)
+def test_the_hint_names_the_stand_in_on_the_hosts_port(host, command, point):
+    hint = how_to_get_ollama(host)
+    assert f"`turing simulate-ollama {command}" in hint and "OLLAMA_HOST" in hint and "`make demo`" in hint
+    port = command.split()[1].rstrip("`")
+    assert (f"set OLLAMA_HOST=http://127.0.0.1:{port}" in hint) is point  # a remote host must be pointed away
+    line = str(unreachable(host, "connection refused or reset"))
+    assert line.startswith(f"Ollama is not reachable at {host}: connection refused or reset; point OLLAMA_HOST")
+    assert "\n" not in line
