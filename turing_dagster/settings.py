@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import re
 import shutil
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,33 +41,102 @@ def workflows_dir() -> Path:
     return Path(os.environ.get("TURING_WORKFLOWS_DIR") or PROJECT_ROOT / "workflow_defs")
 
 
-class HostConfigError(ValueError):
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used; the message is one line naming it."""
+
+
+class HostConfigError(SettingsError):
     """An Ollama host setting that cannot be used; the message is one line naming it."""
 
 
-_HOST = re.compile(r"^(https?)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?(/[^\s,]*)?$")
+def env_number(var: str, *, whole: bool = False, minimum: float = 0, above: bool = False,
+               seconds: bool = False) -> float | None:
+    """The number in environment variable `var` (an int when `whole`), None when unset or blank.
+
+    SettingsError, one line naming the variable and the range, for anything else: a chunk size of
+    0 used to end in a `range()` traceback deep in a run, and -1 in a run that silently did nothing.
+    """
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return None
+    try:
+        value: float = int(raw) if whole else float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < minimum or (above and value == minimum):
+        kind = ("a whole number" if whole else "a number") + (" of seconds" if seconds else "")
+        raise SettingsError(f"{var} must be {kind} {'>' if above else '>='} {minimum:g}, not {raw!r}")
+    return value
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def _client_host_rule() -> Callable[[str | None], str]:
+    """The official client's own OLLAMA_HOST rule (`ollama._client._parse_host`), imported on first use.
+
+    Not at module import: the CLI's fast commands stay without the client. The client parses
+    OLLAMA_HOST when it is imported and a bad value raises there; it is then imported without the
+    value (we never use its default client), and the value is reported where hosts are resolved.
+    """
+    with _IMPORT_LOCK:
+        if "ollama" not in sys.modules:
+            try:
+                import ollama  # noqa: F401
+            except ValueError:
+                saved = os.environ.pop("OLLAMA_HOST", None)
+                try:
+                    import ollama  # noqa: F401, F811
+                finally:
+                    if saved is not None:
+                        os.environ["OLLAMA_HOST"] = saved
+    from ollama._client import _parse_host
+
+    return _parse_host
+
+
+def _masked(text: str) -> str:
+    return re.sub(r"^((?:[^/@]*//)?)[^/@]*@", r"\1***@", text)  # never print a password in a URL
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_host(text: str) -> str:
+    """What the client makes of `text`; ValueError (why) for what it rejects or could never reach."""
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() not in ("http", "https"):
+        raise ValueError("the scheme must be http or https")
+    if sep and not rest:
+        raise ValueError(f"no host after {scheme}://")
+    if any(c.isspace() for c in text) or "," in text:
+        raise ValueError("one host, without spaces or commas")
+    if "@" in (rest if sep else text).split("/", 1)[0]:
+        raise ValueError("the ollama client drops credentials in a host URL")
+    return _client_host_rule()(text)
 
 
 def normalize_host(host: str, source: str = "host") -> str:
-    """`host:port` or `http://host:port` -> `http://host:port`, as the ollama client reads OLLAMA_HOST.
+    """A host as the official ollama client reads OLLAMA_HOST, by its own rule: `host` -> port 11434,
+    `http://host` -> 80, `https://host` -> 443, a path kept (`http://host:1/path`).
 
-    Raises HostConfigError (one line naming `source` and the entry) for anything else.
+    Raises HostConfigError (one line naming `source` and the entry) for anything it rejects or that
+    could never reach a server (another scheme, spaces, credentials).
     """
-    text = host.strip().rstrip("/")
-    full = text if "://" in text else f"http://{text}"
-    match = _HOST.match(full)
-    if not text or not match or (match.group(3) and not 0 < int(match.group(3)) < 65536):
-        shown = re.sub(r"//[^/@]*@", "//***@", host.strip())  # never print a password in a URL
-        raise HostConfigError(f"{source}: {shown!r} is not an Ollama host (expected http://HOST:PORT)")
-    scheme, name, port, path = match.group(1), match.group(2), match.group(3) or "11434", match.group(4) or ""
-    return f"{scheme}://{name}:{port}{path}"
+    text = host.strip()
+    try:
+        if not text:
+            raise ValueError("empty")
+        return _parse_host(text)
+    except ValueError as exc:
+        raise HostConfigError(
+            f"{source}: {_masked(text)!r} is not an Ollama host ({exc}; expected [http[s]://]HOST[:PORT][/PATH])"
+        ) from None
 
 
 def ollama_host_problem() -> str | None:
     """Why OLLAMA_HOST cannot be used (it is one host, as Ollama's own tools read it), or None.
 
-    Checked before `import ollama`: the official client parses it at import time and a comma list
-    there is a traceback (`Port could not be cast to integer value`).
+    Checked before `import ollama` (turing_dagster/ollama/): the official client parses it at import
+    time and a comma list there is a traceback (`Port could not be cast to integer value`).
     """
     raw = os.environ.get("OLLAMA_HOST", "").strip()
     if not raw:
@@ -105,7 +179,7 @@ def ollama_residency() -> str:
     """TURING_OLLAMA_RESIDENCY: "shared" (default) or "exclusive" (see OllamaModels.residency)."""
     value = os.environ.get("TURING_OLLAMA_RESIDENCY", "").strip().lower() or "shared"
     if value not in ("shared", "exclusive"):
-        raise HostConfigError(f"TURING_OLLAMA_RESIDENCY must be 'shared' or 'exclusive', not {value!r}")
+        raise SettingsError(f"TURING_OLLAMA_RESIDENCY must be 'shared' or 'exclusive', not {value!r}")
     return value
 
 
@@ -122,16 +196,9 @@ def ollama_timeouts() -> dict[str, float]:
     """The deadlines set in the environment, as OllamaModels fields (seconds, > 0)."""
     found: dict[str, float] = {}
     for var, field in TIMEOUT_VARS.items():
-        raw = os.environ.get(var, "").strip()
-        if not raw:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            value = 0.0
-        if value <= 0:
-            raise HostConfigError(f"{var} must be a number of seconds above 0, not {raw!r}")
-        found[field] = value
+        value = env_number(var, minimum=0, above=True, seconds=True)
+        if value is not None:
+            found[field] = value
     return found
 
 
@@ -139,8 +206,18 @@ DEFAULT_CHUNK_SIZE = 35
 
 
 def chunk_size() -> int:
-    """Postings per committed chunk within a step (TURING_CHUNK_SIZE)."""
-    return int(os.environ.get("TURING_CHUNK_SIZE") or DEFAULT_CHUNK_SIZE)
+    """Postings per committed chunk within a step (TURING_CHUNK_SIZE, >= 1)."""
+    value = env_number("TURING_CHUNK_SIZE", whole=True, minimum=1)
+    return DEFAULT_CHUNK_SIZE if value is None else int(value)
+
+
+DEFAULT_SENSOR_INTERVAL_SECONDS = 30
+
+
+def sensor_interval_seconds() -> int:
+    """Seconds between ticks of the new-postings sensors (TURING_SENSOR_INTERVAL_SECONDS, >= 1)."""
+    value = env_number("TURING_SENSOR_INTERVAL_SECONDS", whole=True, minimum=1, seconds=True)
+    return DEFAULT_SENSOR_INTERVAL_SECONDS if value is None else int(value)
 
 
 class DagsterHomeError(Exception):
@@ -195,3 +272,8 @@ def raw_hosts(workflow_name: str) -> str:
 def workspace_file() -> Path:
     """The project's workspace.yaml (what `dagster dev -w` loads)."""
     return PROJECT_ROOT / "workspace.yaml"
+
+
+def sensors_running() -> bool:
+    """TURING_SENSORS_RUNNING: the `<workflow>_new_postings` sensors start running, no click in the UI."""
+    return os.environ.get("TURING_SENSORS_RUNNING", "").strip().lower() in {"1", "true", "yes"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from turing_dagster.ollama.errors import OllamaError
-from turing_dagster.settings import DagsterHomeError, HostConfigError
+from turing_dagster.settings import DagsterHomeError, SettingsError
 from turing_dagster.steps.results import StepError
 from turing_dagster.store.engine import StoreError
 from turing_dagster.store.postings import PostingsFileError
@@ -25,11 +25,11 @@ USER_ERRORS = (
     StepError,
     UnknownWorkflowError,
     DagsterHomeError,
-    HostConfigError,
+    SettingsError,  # HostConfigError among them
     sa.exc.OperationalError,
 )
 
 
 def exit_code_for(exc: Exception) -> int:
-    # 2 for definitions and input files (as `turing validate`), 1 for runtime trouble
-    return 2 if isinstance(exc, (WorkflowValidationError, PostingsFileError, UnknownWorkflowError, HostConfigError)) else 1
+    # 2 for definitions, settings and input files (as `turing validate`), 1 for runtime trouble
+    return 2 if isinstance(exc, (WorkflowValidationError, PostingsFileError, UnknownWorkflowError, SettingsError)) else 1

@@ -13,7 +13,7 @@ from turing_dagster.cli.common import ready_engine
 from turing_dagster.settings import DagsterHomeError
 from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
-from turing_dagster.store.postings import read_postings_file, upsert_postings
+from turing_dagster.store.postings import MissingField, missing_fields, read_postings, upsert_postings
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.workflows.broken import warn_broken
 from turing_dagster.workflows.loader import load_workflows_sparing
@@ -63,10 +63,26 @@ def load(file: Path) -> None:
     Each record needs posting_id; job_title, job_description and enabled are columns, every other
     field is kept in the posting's extra JSON and usable in prompts as {posting.FIELD}. A posting
     whose content changed loses its checkpoints and is processed again by the next run.
+
+    Warns (one line each, exit 0) about job_title, job_description and every {posting.FIELD} a
+    workflow reads when no record of the file has it.
     """
-    records = read_postings_file(file)
-    result = upsert_postings(ready_engine(), records)
+    loaded = read_postings(file)
+    result = upsert_postings(ready_engine(), loaded.records)
     click.echo(
-        f"loaded {len(records)} posting(s) from {file}: {result.inserted} new, {result.changed} changed "
+        f"loaded {len(loaded.records)} posting(s) from {file}: {result.inserted} new, {result.changed} changed "
         f"(processed again by the next run), {result.unchanged} unchanged"
     )
+    # a misspelt column loads fine and then fails every posting at the step that reads it
+    workflows, _ = load_workflows_sparing()  # a broken file is `turing validate`'s to report
+    for missing in missing_fields(loaded.fields, workflows):
+        click.echo(f"warning: {_missing_line(file, missing)}", err=True)
+
+
+def _missing_line(file: Path, missing: MissingField) -> str:
+    guess = f" (did you mean {missing.close}?)" if missing.close else ""
+    if missing.readers:
+        who = "; ".join(f"{name} reads it ({', '.join(uses)})" for name, uses in missing.readers.items())
+    else:  # a core column nothing reads today: still stored empty for every posting
+        who = "no workflow reads it yet, the column stays empty"
+    return f"{file} has no {missing.field} field{guess}; {who}"

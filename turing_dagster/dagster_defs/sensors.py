@@ -2,10 +2,10 @@
 # No `from __future__ import annotations` here: Dagster reads the compute functions' annotations.
 
 
-import os
 
 import dagster as dg
 
+from turing_dagster import settings
 from turing_dagster.dagster_defs.partitions import SCOPE_TAG, WAVES_TAG, wave_partitions
 from turing_dagster.dagster_defs.resources import TuringStore
 from turing_dagster.store.admission import admit_pending
@@ -16,18 +16,16 @@ from turing_dagster.store.waves import store_token, unregistered_waves
 from turing_dagster.workflows.spec import Workflow
 
 ADOPT_AFTER_SECONDS = 120
-DEFAULT_INTERVAL_SECONDS = 30
 
 
 def _interval_seconds() -> int:
     # a deployment may poll faster or slower; tests use 1 s
-    return int(os.environ.get("TURING_SENSOR_INTERVAL_SECONDS") or DEFAULT_INTERVAL_SECONDS)
+    return settings.sensor_interval_seconds()
 
 
 def _default_status() -> dg.DefaultSensorStatus:
     # a team deployment (deploy/) starts its sensors without a click in the UI
-    running = os.environ.get("TURING_SENSORS_RUNNING", "").strip().lower() in {"1", "true", "yes"}
-    return dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
+    return dg.DefaultSensorStatus.RUNNING if settings.sensors_running() else dg.DefaultSensorStatus.STOPPED
 
 
 def build_new_postings_sensor(workflow: Workflow) -> dg.SensorDefinition:

@@ -26,7 +26,7 @@ from turing_dagster.ollama.calls import (
     process_models,
 )
 from turing_dagster.ollama.context import DEFAULT_NUM_KEEP, CutDetector
-from turing_dagster.ollama.errors import ModelNotFoundError, OllamaError, OllamaUnavailableError
+from turing_dagster.ollama.errors import ModelNotFoundError, NotAnOllamaServerError, OllamaError, unreachable
 from turing_dagster.ollama.types import Hosts, LLMRequest, LLMResult
 
 
@@ -57,13 +57,26 @@ class HostModel:
             raise
         except Exception as exc:
             if is_connection_error(exc):
-                raise OllamaUnavailableError(f"Ollama is not reachable at {self.host}: {describe(exc)}") from None
+                raise unreachable(self.host, describe(exc)) from None
             raise OllamaError(f"{what} on {self.host} failed: {describe(exc)}") from None
 
     def not_found(self, exc: Exception) -> Exception:
         if isinstance(exc, ollama.ResponseError) and exc.status_code == 404:
             return ModelNotFoundError(f"model '{self.model}' not found on {self.host}")
         return exc
+
+    def not_ollama(self, exc: Exception) -> Exception | None:
+        """After a 404 from /api/show: NotAnOllamaServerError when /api/tags answers 404 too (a URL
+        with a wrong path answers so to everything), else None (the model is missing)."""
+        if not (isinstance(exc, ollama.ResponseError) and exc.status_code == 404):
+            return None
+        try:
+            self.pool.control_client(self.host).list()
+        except ollama.ResponseError as again:
+            return NotAnOllamaServerError(self.host, again.status_code) if again.status_code == 404 else None
+        except Exception:  # no second answer: nothing to say beyond the first
+            return None
+        return None
 
     def show(self) -> None:
         """/api/show: raises ModelNotFoundError when the host does not have the model."""
@@ -72,7 +85,7 @@ class HostModel:
             try:
                 return self.pool.control_client(self.host).show(self.model)
             except ollama.ResponseError as exc:
-                raise self.not_found(exc) from None
+                raise (self.not_ollama(exc) or self.not_found(exc)) from None
             except pydantic.ValidationError:  # HTTP 200 with a body this client cannot parse: it exists
                 return None
 

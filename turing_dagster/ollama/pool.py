@@ -28,7 +28,7 @@ from turing_dagster.ollama.calls import (
     process_models,
 )
 from turing_dagster.ollama.calls import call_with_retries as _call_with_retries
-from turing_dagster.ollama.errors import OllamaError, OllamaUnavailableError
+from turing_dagster.ollama.errors import OllamaError, OllamaUnavailableError, how_to_get_ollama, unreachable
 from turing_dagster.ollama.records import CallRecorder
 from turing_dagster.ollama.session import ModelSession
 
@@ -146,7 +146,7 @@ class HostPool:
             if wanted in names:
                 serving.append(h)
         if not up:
-            raise OllamaUnavailableError(f"no Ollama host answers: {'; '.join(down)}")
+            raise OllamaUnavailableError(f"no Ollama host answers: {'; '.join(down)}; {how_to_get_ollama(hosts[0])}")
         if down:
             self.log.warning(f"Ollama host(s) left out, not answering: {'; '.join(down)}")
         return serving or up[:1]
@@ -230,7 +230,7 @@ class HostPool:
             )
         except Exception as exc:
             if is_connection_error(exc):
-                raise OllamaUnavailableError(f"Ollama is not reachable at {host}: {describe(exc)}") from None
+                raise unreachable(host, describe(exc)) from None
             raise OllamaError(f"/api/ps on {host} failed: {describe(exc)}") from None
 
     def close(self) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from turing_dagster.store.engine import batched
 from turing_dagster.store.schema import SAVE_TO_COLUMNS, posting_state_checkpoints, postings, wave_postings
+from turing_dagster.workflows.placeholders import POSTING_PREFIX, find_placeholders
+from turing_dagster.workflows.spec import Workflow
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -143,7 +146,18 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
             raise PostingsFileError(f"{path}: unknown file type {suffix or '(none)'}: use .jsonl or .csv")
 
 
+@dataclass(frozen=True)
+class PostingsFile:
+    records: list[dict[str, Any]]
+    fields: frozenset[str]  # every field name in the file: the CSV header, the keys of any JSONL record
+
+
 def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
+    """The checked records of a postings file (see read_postings)."""
+    return read_postings(path).records
+
+
+def read_postings(path: str | Path) -> PostingsFile:
     """Parse and check every row; raise PostingsFileError listing the bad ones (nothing is loaded then)."""
     path = Path(path)
     if path.is_dir():
@@ -153,6 +167,7 @@ def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
+    fields: set[str] = set()
     try:
         for line, raw in _rows(path):
             try:
@@ -168,6 +183,7 @@ def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
                 continue
             seen[record["posting_id"]] = line
             records.append(record)
+            fields.update(raw)
     except UnicodeDecodeError as exc:
         raise PostingsFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if errors:
@@ -175,7 +191,54 @@ def read_postings_file(path: str | Path) -> list[dict[str, Any]]:
         raise PostingsFileError("\n".join(errors[:_MAX_ERRORS]) + more)
     if not records:
         raise PostingsFileError(f"{path}: no postings in the file")
-    return records
+    return PostingsFile(records, frozenset(fields))
+
+
+CORE_FIELDS = ("job_title", "job_description")  # columns a Python actor may read without a placeholder
+
+
+@dataclass(frozen=True)
+class MissingField:
+    field: str
+    close: str | None  # a field of the file with a similar name (a misspelling?)
+    readers: dict[str, list[str]]  # workflow name -> "conversation's prompt", "conversation's actor", ...
+
+
+def _readers(workflows: Iterable[Workflow], present: Collection[str]) -> dict[str, dict[str, list[str]]]:
+    """field -> workflow -> where it is read: the core columns by every Python actor, any field by a
+    `{posting.FIELD}` none of whose fallbacks could stand in (a present field or a conversation)."""
+    found: dict[str, dict[str, list[str]]] = {field: {} for field in CORE_FIELDS}
+    for workflow in workflows:
+        for conv in workflow.ordered:
+            if conv.is_python:
+                for field in CORE_FIELDS:
+                    found[field].setdefault(workflow.name, []).append(f"{conv.name}'s actor")
+            for where, text, _ in conv.templates():
+                for placeholder in find_placeholders(text):
+                    names = [a.removeprefix(POSTING_PREFIX) for a in placeholder.alternatives]
+                    if placeholder.conversation_names or any(n in present for n in names):
+                        continue
+                    for name in dict.fromkeys(names):
+                        uses = found.setdefault(name, {}).setdefault(workflow.name, [])
+                        if f"{conv.name}'s {where}" not in uses:
+                            uses.append(f"{conv.name}'s {where}")
+    return found
+
+
+def missing_fields(fields: Collection[str], workflows: Iterable[Workflow]) -> list[MissingField]:
+    """The core columns, and the fields the workflows' prompts read, that no record of the file has.
+
+    Every posting loaded from such a file lacks them: a prompt reading one fails for each posting,
+    a missing job_description is "no content" at the sample workflow's first step.
+    """
+    present = {*fields, "posting_id"}
+    readers = _readers(workflows, present)
+    spare = sorted(present - set(readers) - {"posting_id", "enabled"})  # candidates for a misspelling
+    return [
+        MissingField(field, next(iter(difflib.get_close_matches(field, spare, n=1)), None), users)
+        for field, users in readers.items()
+        if field not in present and (users or field in CORE_FIELDS)
+    ]
 
 
 @dataclass(frozen=True)

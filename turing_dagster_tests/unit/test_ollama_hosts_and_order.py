@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import doctest
+import os
+import subprocess
+import sys
+
 import pytest
 
 from turing_dagster import settings
-from turing_dagster.settings import HostConfigError, ollama_host_problem, ollama_hosts
+from turing_dagster.settings import HostConfigError, SettingsError, normalize_host, ollama_host_problem, ollama_hosts
 from turing_dagster.workflows.plan import resident_first
 from turing_dagster_tests.unit.test_planning import _plan
 
@@ -23,15 +29,53 @@ def test_hosts_come_from_config_then_turing_ollama_hosts_then_ollama_host(env):
     assert ollama_hosts() == ["http://gpu0:11500"]
     env.setenv("TURING_OLLAMA_HOSTS", " http://gpu1:11434/ , gpu2 ,gpu1:11434")
     assert ollama_hosts() == ["http://gpu1:11434", "http://gpu2:11434"]  # normalised, no duplicates
+    # the client's rule: a scheme without a port means that scheme's port, not Ollama's
+    assert ollama_hosts("https://a.example,http://b,c") == ["https://a.example:443", "http://b:80", "http://c:11434"]
     assert ollama_hosts("https://a.example:443,b") == ["https://a.example:443", "http://b:11434"]
-    assert ollama_hosts(["127.0.0.1:1", "[::1]:2"]) == ["http://127.0.0.1:1", "http://[::1]:2"]
+    assert ollama_hosts(["127.0.0.1:1", "[::1]:2", "gpu/ollama/"]) == [
+        "http://127.0.0.1:1", "http://[::1]:2", "http://gpu:11434/ollama"]
+
+
+def _client_examples() -> list[tuple[str, str]]:
+    """(argument, answer) of every example in the official client's own `_parse_host` doctests."""
+    from ollama._client import _parse_host
+
+    examples = doctest.DocTestParser().get_examples(_parse_host.__doc__ or "")
+    found = [(ast.literal_eval(e.source.strip().removeprefix("_parse_host(").removesuffix(")")),
+              ast.literal_eval(e.want.strip())) for e in examples]
+    return [(arg, want) for arg, want in found if arg]  # None and "" are "unset": the default host
+
+
+def test_every_form_of_the_clients_doctests_gets_the_clients_answer():
+    examples = _client_examples()
+    assert len(examples) >= 25 and ("https://example.com", "https://example.com:443") in examples
+    for arg, want in examples:
+        assert normalize_host(arg) == want, arg
+
+
+def test_settings_imports_the_client_only_to_parse_a_host_and_survives_a_bad_ollama_host():
+    code = (
+        "import os, sys\n"
+        "from turing_dagster import settings\n"
+        "print('AT_IMPORT', 'ollama' in sys.modules)\n"
+        "print('PROBLEM', settings.ollama_host_problem())\n"
+        "print('PARSED', settings.normalize_host('https://x'), 'ollama' in sys.modules)\n"
+        "print('KEPT', os.environ['OLLAMA_HOST'])\n"
+    )
+    env = {**os.environ, "OLLAMA_HOST": "gpu:port"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "AT_IMPORT False"
+    assert lines[1].startswith("PROBLEM OLLAMA_HOST: 'gpu:port' is not an Ollama host (Port could not be cast")
+    assert lines[2:] == ["PARSED https://x:443 True", "KEPT gpu:port"]
 
 
 @pytest.mark.parametrize(
     ("value", "named"),
     [("http://ok:1,ftp://bad:2", "'ftp://bad:2'"), ("a:99999", "'a:99999'"), ("a:port", "'a:port'"),
-     ("a,,b", "an empty entry"), ("has space:1", "'has space:1'"),
-     ("http://me:S3cret@gpu:1", "'http://***@gpu:1'")],
+     ("a,,b", "an empty entry"), ("has space:1", "'has space:1'"), ("x:1:2", "'x:1:2'"), ("[::1", "'[::1'"),
+     ("http://", "'http://'"), ("http://me:S3cret@gpu:1", "'http://***@gpu:1'"), ("me:S3cret@gpu", "'***@gpu'")],
 )
 def test_a_malformed_entry_is_one_line_naming_it(env, value, named):
     env.setenv("TURING_OLLAMA_HOSTS", value)
@@ -60,7 +104,7 @@ def test_residency_setting(env):
     env.setenv("TURING_OLLAMA_RESIDENCY", "Exclusive")
     assert settings.ollama_residency() == "exclusive"
     env.setenv("TURING_OLLAMA_RESIDENCY", "sometimes")
-    with pytest.raises(HostConfigError, match="TURING_OLLAMA_RESIDENCY"):
+    with pytest.raises(SettingsError, match="TURING_OLLAMA_RESIDENCY"):
         settings.ollama_residency()
 
 
@@ -81,5 +125,5 @@ def test_deadlines_come_from_the_environment_and_a_bad_one_is_one_line(monkeypat
     monkeypatch.setenv("TURING_OLLAMA_REQUEST_TIMEOUT", "120.5")
     assert settings.ollama_timeouts() == {"control_timeout_seconds": 3.0, "request_timeout_seconds": 120.5}
     monkeypatch.setenv("TURING_OLLAMA_LOAD_TIMEOUT", "soon")
-    with pytest.raises(HostConfigError, match="TURING_OLLAMA_LOAD_TIMEOUT must be a number of seconds"):
+    with pytest.raises(SettingsError, match="TURING_OLLAMA_LOAD_TIMEOUT must be a number of seconds > 0, not 'soon'"):
         settings.ollama_timeouts()

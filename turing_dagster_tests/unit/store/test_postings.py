@@ -7,8 +7,17 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.store.postings import LoadResult, PostingsFileError, read_postings_file, upsert_postings
+from turing_dagster.store.postings import (
+    LoadResult,
+    MissingField,
+    PostingsFileError,
+    missing_fields,
+    read_postings,
+    read_postings_file,
+    upsert_postings,
+)
 from turing_dagster.store.schema import postings
+from turing_dagster.workflows.loader import parse_workflow
 
 
 def _write_jsonl(path, records):
@@ -135,3 +144,34 @@ def test_changed_content_starts_the_posting_over_and_unchanged_keeps_its_results
         left = conn.execute(sa.text("SELECT posting_id FROM posting_state_checkpoints")).scalars().all()
     assert left == ["a"]
     assert pending_summary(engine, 1)[0] == 1  # b waits for a new wave
+
+
+def test_the_fields_of_a_file_are_its_csv_header_or_any_jsonl_records_keys(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("posting_id,job_title,Team\nc1,,\n")
+    assert read_postings(f).fields == {"posting_id", "job_title", "Team"}  # an empty column is still there
+    f = _write_jsonl(tmp_path / "p.jsonl", [{"posting_id": "a", "city": None}, {"posting_id": "b", "team": "x"}])
+    assert read_postings(f).fields == {"posting_id", "city", "team"}
+
+
+def test_missing_fields_are_core_columns_and_prompt_fields_no_fallback_covers():
+    workflow, errors = parse_workflow({"workflow_id": 1, "name": "w", "conversations": [
+        {"conversation_id": 1, "name": "clean", "execution_order": 1, "actor": "python:m.x:f"},
+        {"conversation_id": 2, "name": "summ", "execution_order": 2, "actor": "gemma3:4b",
+         "system": "About {posting.company}.",
+         "prompt": "{posting.team} {posting.salary|posting.pay} {posting.city|clean} {clean} {posting.job_title}",
+         "instructions": None},
+        {"conversation_id": 3, "name": "chat", "execution_order": 3, "actor": "gemma2",
+         "instructions": [{"prompt": "{posting.team} and {posting.level}"}]},
+    ]})
+    assert errors == []
+    found = missing_fields({"posting_id", "job_title", "job_descripton", "compnay", "pay"}, [workflow])
+    assert found == [
+        MissingField("job_description", "job_descripton", {"w": ["clean's actor"]}),
+        MissingField("company", "compnay", {"w": ["summ's system"]}),
+        MissingField("team", None, {"w": ["summ's prompt", "chat's instructions[0].prompt"]}),
+        MissingField("level", None, {"w": ["chat's instructions[0].prompt"]}),
+    ]  # salary: pay stands in; city: the clean output does; job_title is there
+    assert [m.field for m in missing_fields({"posting_id"}, [])] == ["job_title", "job_description"]
+    everything = {"posting_id", "job_title", "job_description", "company", "team", "level", "salary", "city"}
+    assert missing_fields(everything, [workflow]) == []
