@@ -33,8 +33,30 @@ def _v3(conn: sa.Connection) -> None:
         next(ix for ix in table.indexes if ix.name == name).create(conn, checkfirst=True)
 
 
+def _v4(conn: sa.Connection) -> None:
+    # workflow lifecycle: a retired marker, and each conversation_id's owning workflow. Spelled out
+    # here rather than read from `schema`, which later versions may change.
+    inspector = sa.inspect(conn)
+    if "retired_at" not in {c["name"] for c in inspector.get_columns("workflows")}:
+        kind = sa.DateTime(timezone=True).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE workflows ADD COLUMN retired_at {kind}"))
+    if "workflow_id" not in {c["name"] for c in inspector.get_columns("conversations")}:
+        conn.execute(sa.text(
+            "ALTER TABLE conversations ADD COLUMN workflow_id INTEGER REFERENCES workflows (workflow_id)"
+        ))
+    # the owner of a row linked to several workflows (one reused another's ids) is the one that
+    # synced last: the row's name, actor and code_version are that workflow's
+    conn.execute(sa.text(
+        "UPDATE conversations SET workflow_id = ("
+        " SELECT wc.workflow_id FROM workflow_conversations wc JOIN workflows w ON w.workflow_id = wc.workflow_id"
+        " WHERE wc.conversation_id = conversations.conversation_id"
+        " ORDER BY w.updated_at DESC, wc.workflow_id LIMIT 1"
+        ") WHERE workflow_id IS NULL"
+    ))
+
+
 # version -> step that brings a database at version-1 up to it; append, never edit.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def current_version(conn: sa.Connection) -> int:
