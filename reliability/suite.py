@@ -31,6 +31,7 @@ from reliability.daemon import daemon_ticks_and_runs
 from reliability.database import database_connections_terminated, postgres_restarted, postgres_unreachable
 from reliability.harness import Ctx, Row, table
 from reliability.inputs import bad_input_files, hostile_postings, secrets_in_urls
+from reliability.lifecycle import workflow_lifecycle
 from reliability.runs import (
     concurrent_runs,
     hung_server,
@@ -59,6 +60,7 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "badfiles": bad_input_files,
     "hostile": hostile_postings,
     "secrets": secrets_in_urls,
+    "lifecycle": workflow_lifecycle,
 }
 ONCE = {"hung", "badfiles"}  # nothing in them depends on the store's database
 POSTGRES_ONLY = {"pgkill", "pgrestart", "pgrestart_dagster", "pgdown", "pgdown_dagster", "dagsterdown"}

@@ -15,6 +15,7 @@ from turing_dagster.cli.run_cmd import run
 from turing_dagster.cli.setup_cmds import init, postings
 from turing_dagster.cli.status_cmds import monitor, status
 from turing_dagster.cli.validate import validate
+from turing_dagster.cli.workflows_cmd import workflows
 from turing_dagster.settings import ollama_host_problem
 from turing_dagster.simulator.cli import simulate_ollama
 from turing_dagster.store.engine import first_line
@@ -29,7 +30,7 @@ def cli() -> None:
     """
 
 
-for command in (init, validate, postings, run, status, monitor, qa, report, simulate_ollama):
+for command in (init, validate, postings, run, status, monitor, qa, report, workflows, simulate_ollama):
     cli.add_command(command)
 
 

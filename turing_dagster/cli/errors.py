@@ -16,6 +16,14 @@ class UnknownWorkflowError(Exception):
     """WORKFLOW names no workflow definition."""
 
 
+class HistoryOnlyError(UnknownWorkflowError):
+    """WORKFLOW is in the database alone (its file gone, or retired): its history reads, it does not run."""
+
+
+class WorkflowStateError(Exception):
+    """A lifecycle step the workflow's files or database refuse (retiring one a file still defines)."""
+
+
 # OperationalError: the database went away or refused us mid-command; its first line says why
 USER_ERRORS = (
     StoreError,
@@ -24,6 +32,7 @@ USER_ERRORS = (
     OllamaError,
     StepError,
     UnknownWorkflowError,
+    WorkflowStateError,
     DagsterHomeError,
     SettingsError,  # HostConfigError among them
     sa.exc.OperationalError,
@@ -32,4 +41,5 @@ USER_ERRORS = (
 
 def exit_code_for(exc: Exception) -> int:
     # 2 for definitions, settings and input files (as `turing validate`), 1 for runtime trouble
-    return 2 if isinstance(exc, (WorkflowValidationError, PostingsFileError, UnknownWorkflowError, SettingsError)) else 1
+    definitions = (WorkflowValidationError, PostingsFileError, UnknownWorkflowError, WorkflowStateError, SettingsError)
+    return 2 if isinstance(exc, definitions) else 1

@@ -24,7 +24,7 @@ def qa(workflow: str, waves: tuple[str, ...], as_json: bool, show: int) -> None:
     items not grounded in the posting and facts (numbers, money, e-mail, URLs) not in it. Severity is
     OK, WARN or ERROR (by the conversation's `qa` thresholds); the exit code is 0 either way.
     """
-    spec = find_workflow(workflow)
+    spec = find_workflow(workflow, history=True)
     engine = ready_engine()
     known = wave_keys(engine, spec.workflow_id)
     unknown = [w for w in waves if w not in known]

@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.cli.common import find_workflow, lookup_workflow, ready_engine
 from turing_dagster.steps.held import held_by_failures
 from turing_dagster.steps.progress import Progress, progress
 from turing_dagster.store.reads import trail
@@ -45,8 +45,14 @@ def _why_no_trail(engine, posting_id: str, workflow: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--posting", "posting_id", help="Show one posting's trail of checkpoints instead.")
 def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
-    """Per conversation of WORKFLOW: completed, skipped, failed and pending postings."""
-    spec = find_workflow(workflow)
+    """Per conversation of WORKFLOW: completed, skipped, failed and pending postings.
+
+    WORKFLOW is a name or a workflow_id; one whose file is gone, or that was retired, shows its
+    history from the database, with its definition as last synced.
+    """
+    found = lookup_workflow(workflow)
+    found.note()
+    spec = found.workflow
     engine = ready_engine()
     if posting_id is not None:
         rows = trail(engine, spec.workflow_id, posting_id)
@@ -86,7 +92,8 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
     else:
         console = Console(width=None if sys.stdout.isatty() else 120)
         console.print(_table(p))
-        for line in held.lines(spec.name):
+        # their hints are `turing run` commands, which a history-only workflow cannot take
+        for line in [] if found.history_only else held.lines(spec.name):
             console.print(line)
 
 
@@ -96,7 +103,7 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between refreshes.")
 def monitor(workflow: str, once: bool, interval: float) -> None:
     """Live progress of WORKFLOW by step, refreshed until Ctrl-C (like the old monitor tool)."""
-    spec = find_workflow(workflow)
+    spec = find_workflow(workflow, history=True)
     engine = ready_engine()
     plan = WorkflowPlan(spec)
     console = Console()

@@ -42,7 +42,25 @@ def _add_columns(conn: sa.Connection, table: sa.Table, *columns: sa.Column) -> N
 
 
 def _v4(conn: sa.Connection) -> None:
-    pass  # workflow lifecycle (another branch)
+    # workflow lifecycle: a retired marker, and each conversation_id's owning workflow. Spelled out
+    # here rather than read from `schema`, which later versions may change.
+    inspector = sa.inspect(conn)
+    if "retired_at" not in {c["name"] for c in inspector.get_columns("workflows")}:
+        kind = sa.DateTime(timezone=True).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE workflows ADD COLUMN retired_at {kind}"))
+    if "workflow_id" not in {c["name"] for c in inspector.get_columns("conversations")}:
+        conn.execute(sa.text(
+            "ALTER TABLE conversations ADD COLUMN workflow_id INTEGER REFERENCES workflows (workflow_id)"
+        ))
+    # the owner of a row linked to several workflows (one reused another's ids) is the one that
+    # synced last: the row's name, actor and code_version are that workflow's
+    conn.execute(sa.text(
+        "UPDATE conversations SET workflow_id = ("
+        " SELECT wc.workflow_id FROM workflow_conversations wc JOIN workflows w ON w.workflow_id = wc.workflow_id"
+        " WHERE wc.conversation_id = conversations.conversation_id"
+        " ORDER BY w.updated_at DESC, wc.workflow_id LIMIT 1"
+        ") WHERE workflow_id IS NULL"
+    ))
 
 
 def _v5(conn: sa.Connection) -> None:

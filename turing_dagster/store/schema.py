@@ -50,6 +50,8 @@ workflows = sa.Table(
     sa.Column("source_file", sa.Text),
     sa.Column("definition", Json),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # schema v4: set by `turing workflows retire`, which also renames it NAME~WORKFLOW_ID to free its name
+    sa.Column("retired_at", sa.DateTime(timezone=True)),
 )
 
 conversations = sa.Table(
@@ -61,6 +63,9 @@ conversations = sa.Table(
     sa.Column("conversation_type", sa.Text, nullable=False),  # llm | python
     sa.Column("code_version", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # schema v4: the workflow that owns this conversation_id; sync refuses it to any other workflow,
+    # whose checkpoints would otherwise take this row's name (NULL: unowned, the next sync claims it)
+    sa.Column("workflow_id", sa.Integer, sa.ForeignKey("workflows.workflow_id")),
 )
 
 workflow_conversations = sa.Table(
