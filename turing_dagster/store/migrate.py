@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from turing_dagster.store import schema
 from turing_dagster.store.engine import StoreError, first_line, sqlite_file
+from turing_dagster.workflows.loader import parse_workflow
+from turing_dagster.workflows.plan import WorkflowPlan
 
 
 def _v1(conn: sa.Connection) -> None:
@@ -72,6 +74,26 @@ def _v5(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
     # the meaning of a wave's mark changed (settled, not finished): every wave is looked at once
     conn.execute(sa.update(schema.waves).values(finished_version=None))
+    # code versions no longer hold names or retries: checkpoints of every stored definition carry the
+    # version it has now, so an upgrade leaves results current (a definition that does not parse keeps its own)
+    for (definition,) in conn.execute(sa.select(schema.workflows.c.definition)).all():
+        workflow, errors = parse_workflow(definition)
+        if workflow is not None and not errors:
+            _restamp(conn, WorkflowPlan(workflow))
+
+
+def _restamp(conn: sa.Connection, plan: WorkflowPlan) -> None:
+    """Checkpoints stamped with schema 3's versions of this definition take the versions it has now."""
+    legacy = plan.legacy_versions()
+    for step in plan.steps:
+        cid = step.conversation.conversation_id
+        conn.execute(
+            sa.update(schema.posting_state_checkpoints)
+            .where(schema.posting_state_checkpoints.c.workflow_id == plan.workflow.workflow_id,
+                   schema.posting_state_checkpoints.c.conversation_id == cid,
+                   schema.posting_state_checkpoints.c.code_version == legacy[cid])
+            .values(code_version=step.version)
+        )
 
 
 # version -> step that brings a database at version-1 up to it; append, never edit.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from turing_dagster.workflows.spec import Conversation, Workflow
-from turing_dagster.workflows.versions import code_version
+from turing_dagster.workflows.versions import code_version, legacy_code_version
 
 
 def asset_name(conversation: Conversation) -> str:
@@ -71,6 +71,15 @@ class WorkflowPlan:
             digest.update(code_version(self.workflow, conv.name).encode())
             steps.append(PlannedStep(index, conv, digest.copy().hexdigest()[:16]))
         return steps
+
+    def legacy_versions(self) -> dict[int, str]:
+        """{conversation_id: the cumulative version schema 3 stamped} (versions.legacy_code_version), for
+        re-stamping checkpoints of definitions that did not change."""
+        digest, found = hashlib.sha256(str(self.workflow.workflow_id).encode()), {}
+        for step in self.steps:
+            digest.update(legacy_code_version(self.workflow, step.conversation.name).encode())
+            found[step.conversation.conversation_id] = digest.copy().hexdigest()[:16]
+        return found
 
     @cached_property
     def by_name(self) -> dict[str, PlannedStep]:
