@@ -9,11 +9,13 @@ from sqlalchemy.exc import OperationalError
 
 from turing_dagster.cli.errors import USER_ERRORS, exit_code_for
 from turing_dagster.cli.logs import console_logging
+from turing_dagster.cli.plan_cmd import plan
 from turing_dagster.cli.qa_cmd import qa
 from turing_dagster.cli.report_cmd import report
 from turing_dagster.cli.run_cmd import run
 from turing_dagster.cli.setup_cmds import init, postings
 from turing_dagster.cli.status_cmds import monitor, status
+from turing_dagster.cli.try_cmd import try_
 from turing_dagster.cli.validate import validate
 from turing_dagster.cli.workflows_cmd import workflows
 from turing_dagster.settings import ollama_host_problem
@@ -30,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (init, validate, postings, run, status, monitor, qa, report, workflows, simulate_ollama):
+for command in (init, validate, postings, run, plan, try_, status, monitor, qa, report, workflows, simulate_ollama):
     cli.add_command(command)
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.cli.plan_cmd import run_preview
 from turing_dagster.settings import workspace_file
 from turing_dagster.steps.held import held_by_failures
 from turing_dagster.store.retry import with_reconnect
@@ -34,12 +35,13 @@ _WAVE = re.compile(r"\bwave (\S+) ")
 
 def _summary(report: RunReport) -> Table:
     table = Table(title="per step (this command's runs)")
-    for column in ("step", "completed", "skipped", "failed", "model loads", "load s", "step s", "tokens out"):
+    for column in ("step", "completed", "skipped", "failed", "calls", "reused", "model loads", "load s", "step s",
+                   "tokens out"):
         table.add_column(column, justify="left" if column == "step" else "right")
     for name, s in sorted(report.steps.items()):
         table.add_row(
             name,
-            *(str(int(s.get(k, 0))) for k in ("completed", "skipped", "failed", "loads")),
+            *(str(int(s.get(k, 0))) for k in ("completed", "skipped", "failed", "calls", "reused", "loads")),
             f"{s.get('load_seconds', 0):.1f}",
             f"{s.get('seconds', 0):.1f}",
             str(int(s.get("tokens_out", 0))),
@@ -110,9 +112,14 @@ def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
     engine = ready_engine()
     job = build_definitions().resolve_job_def(spec.name)
     instance = dagster_instance()
+    echo = _console().print
+
+    def before(waves: list[str]) -> None:  # what the runs will cost, before they spend it
+        echo(run_preview(engine, spec, scope, waves)[0].line())
+
     report = run_workflow(
-        engine, spec, job, instance, wave_size, echo=_console().print, log_level="INFO" if verbose else "CRITICAL",
-        scope=scope,
+        engine, spec, job, instance, wave_size, echo=echo, log_level="INFO" if verbose else "CRITICAL",
+        scope=scope, before=before,
     )
     return report, spec, engine, instance.root_directory
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from turing_dagster.ollama.context import DEFAULT_NUM_KEEP, half_window
 from turing_dagster.steps.qa_text import grounded, stems, template_holes, unsupported_facts
 from turing_dagster.steps.wave_state import LOADED
 from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
@@ -78,6 +79,8 @@ class _Inputs:
     rows: list[Checkpoint]
     texts: dict[str, str]
     names: list[str]
+    failed: list[Checkpoint] = field(default_factory=list)  # current failed rows: fits_context reads them
+    num_ctx: int | None = None  # the workflow's num_ctx for the conversation, if it sets one
 
 
 def _last_turn_json(conv: Conversation) -> bool:
@@ -143,6 +146,24 @@ def _facts(conv: Conversation, data: _Inputs) -> tuple[int, list[tuple[str, str]
     return checked, found
 
 
+def _fits(conv: Conversation, data: _Inputs) -> tuple[int, list[tuple[str, str]]]:
+    found = []
+    for cp in data.rows:
+        context = cp.snapshot.get("context") or {}
+        num_ctx = context.get("num_ctx") or data.num_ctx
+        if context.get("cut"):
+            found.append((cp.posting_id, "stored although the server cut its prompt"))
+        elif not context and num_ctx and cp.tokens_in and cp.tokens_in in ({num_ctx, num_ctx - 1} | half_window(
+                num_ctx, DEFAULT_NUM_KEEP)):
+            # stored before the context guard: a prompt count at the window's cut lengths was cut
+            found.append((cp.posting_id, f"the server evaluated {cp.tokens_in} prompt tokens of num_ctx {num_ctx}: "
+                                         "its prompt was most likely cut"))
+    for cp in data.failed:
+        if "does not fit num_ctx" in (cp.error or "") or "prompt cut" in (cp.error or ""):
+            found.append((cp.posting_id, f"refused: {cp.error}"))
+    return len(data.rows) + len(data.failed), found
+
+
 Check = Callable[[Conversation, _Inputs], tuple[int, list[tuple[str, str]]]]
 # name -> (description, applies to the conversation, the check, unit, uses the qa thresholds)
 CHECKS: dict[str, tuple[str, Callable[[Conversation], bool], Check, str, bool]] = {
@@ -155,6 +176,9 @@ CHECKS: dict[str, tuple[str, Callable[[Conversation], bool], Check, str, bool]] 
                        lambda c: c.qa is not None and c.qa.grounded is not None, _grounded, "items", True),
     "facts_in_posting": ("Numbers, money amounts, e-mail addresses and URLs in the output occur in the posting.",
                          lambda c: c.qa is not None and c.qa.facts, _facts, "facts", True),
+    "fits_context": ("Every prompt fitted the model's context: no result is stored from a prompt the server cut "
+                     "(ERROR); postings refused or cut for their size are listed (WARN).",
+                     lambda c: not c.is_python, _fits, "postings", False),
 }
 
 
@@ -163,7 +187,10 @@ def applicable_checks(conv: Conversation) -> list[str]:
     return [name for name, (_, applies, *_rest) in CHECKS.items() if applies(conv)]
 
 
-def _severity(conv: Conversation, share: float, offending: int, thresholded: bool) -> str:
+def _severity(conv: Conversation, share: float, offending: int, thresholded: bool,
+              offenders: list[tuple[str, str]] = ()) -> str:
+    if offending and all(what.startswith("refused: ") for _, what in offenders):
+        return WARN  # handled as it should be (not stored), but the postings need a longer context or `overflow`
     if not thresholded:
         return ERROR if offending else OK
     qa = conv.qa
@@ -174,42 +201,62 @@ def _inputs(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: Seq
     workflow_id, conv = plan.workflow.workflow_id, step.conversation
     members = [pid for ids in wave_members(engine, workflow_id, waves).values() for pid in ids]
     LOADED.saw(len(members))
-    rows = [
-        cp
-        for cp in checkpoints_for(engine, workflow_id, members, [conv.conversation_id]).values()
-        if cp.status == "completed" and cp.code_version == step.version and cp.wave_key in waves
+    current = [
+        cp for cp in checkpoints_for(engine, workflow_id, members, [conv.conversation_id]).values()
+        if cp.code_version == step.version and cp.wave_key in waves
     ]
-    rows.sort(key=lambda cp: cp.posting_id)
-    postings = load_postings(engine, [cp.posting_id for cp in rows])
+    rows = sorted((cp for cp in current if cp.status == "completed"), key=lambda cp: cp.posting_id)
+    failed = sorted((cp for cp in current if cp.status == "failed"), key=lambda cp: cp.posting_id)
+    texts = _texts(load_postings(engine, [cp.posting_id for cp in rows]))
+    num_ctx = plan.workflow.options_for(conv.name).get("num_ctx")
+    return _Inputs(rows, texts, [c.name for c in plan.workflow.conversations], failed,
+                   num_ctx if isinstance(num_ctx, int) else None)
+
+
+def _texts(postings: dict[str, dict[str, Any]]) -> dict[str, str]:
     # the posting's own fields, not what steps wrote back into it (save_to columns)
-    texts = {
-        pid: "\n".join(str(v) for k, v in p.items() if isinstance(v, str) and k not in SAVE_TO_COLUMNS)
-        for pid, p in postings.items()
-    }
-    return _Inputs(rows, texts, [c.name for c in plan.workflow.conversations])
+    return {pid: "\n".join(str(v) for k, v in p.items() if isinstance(v, str) and k not in SAVE_TO_COLUMNS)
+            for pid, p in postings.items()}
+
+
+def _tally(conv: Conversation, data: _Inputs, totals: dict[str, tuple[int, int, list[tuple[str, str]]]]) -> None:
+    for name in totals:
+        checked, offenders = CHECKS[name][2](conv, data)
+        seen, offending, kept = totals[name]
+        totals[name] = (seen + checked, offending + len(offenders), kept + offenders[: KEPT - len(kept)])
+
+
+def _findings(conv: Conversation, totals: dict[str, tuple[int, int, list[tuple[str, str]]]],
+              waves: list[str]) -> list[Finding]:
+    findings = []
+    for name, (checked, offending, kept) in totals.items():
+        description, _, _, unit, thresholded = CHECKS[name]
+        finding = Finding(name, conv.name, asset_name(conv), description, OK, checked, unit, kept, waves,
+                          (conv.qa.warn, conv.qa.error) if thresholded else None, offending)
+        finding.severity = _severity(conv, finding.share, offending, thresholded, kept)
+        findings.append(finding)
+    return findings
 
 
 def evaluate(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: Sequence[str]) -> list[Finding]:
     """Every applicable check of one conversation over the current completed results of `waves`,
     read one wave at a time, so a range (or `turing qa` over years of waves) holds one wave's results."""
     conv, waves = step.conversation, sorted(waves)
-    names = applicable_checks(conv)
-    totals: dict[str, tuple[int, int, list[tuple[str, str]]]] = {name: (0, 0, []) for name in names}
+    totals: dict[str, tuple[int, int, list[tuple[str, str]]]] = {name: (0, 0, []) for name in applicable_checks(conv)}
     for wave in waves:
-        data = _inputs(engine, plan, step, [wave])
-        for name in names:
-            checked, offenders = CHECKS[name][2](conv, data)
-            seen, offending, kept = totals[name]
-            totals[name] = (seen + checked, offending + len(offenders), kept + offenders[: KEPT - len(kept)])
-    findings = []
-    for name in names:
-        description, _, _, unit, thresholded = CHECKS[name]
-        checked, offending, kept = totals[name]
-        finding = Finding(name, conv.name, asset_name(conv), description, OK, checked, unit, kept, waves,
-                          (conv.qa.warn, conv.qa.error) if thresholded else None, offending)
-        finding.severity = _severity(conv, finding.share, offending, thresholded)
-        findings.append(finding)
-    return findings
+        _tally(conv, _inputs(engine, plan, step, [wave]), totals)
+    return _findings(conv, totals, waves)
+
+
+def evaluate_rows(plan: WorkflowPlan, step: PlannedStep, rows: list[Checkpoint],
+                  postings: dict[str, dict[str, Any]]) -> list[Finding]:
+    """The same checks over rows held in memory (`turing try`: results before and after an edit)."""
+    conv = step.conversation
+    totals: dict[str, tuple[int, int, list[tuple[str, str]]]] = {name: (0, 0, []) for name in applicable_checks(conv)}
+    completed = [cp for cp in rows if cp.status == "completed"]
+    failed = [cp for cp in rows if cp.status == "failed"]
+    _tally(conv, _Inputs(completed, _texts(postings), [c.name for c in plan.workflow.conversations], failed), totals)
+    return _findings(conv, totals, [])
 
 
 def evaluate_workflow(engine: sa.Engine, plan: WorkflowPlan, waves: Sequence[str] | None = None) -> list[Finding]:

@@ -53,3 +53,21 @@ def insert_answers(conn: sa.Connection, answers: Sequence[StoredAnswer]) -> None
     unique = {a.request_key: a for a in answers}
     conn.execute(insert(llm_answers).on_conflict_do_nothing(index_elements=["request_key"]),
                  [a.row() for a in unique.values()])
+
+
+class Answers:
+    """The stored answers of one database, as steps look them up (steps/llm_side.py AnswerSource)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, StoredAnswer]:
+        return lookup(self.engine, keys)
+
+    def latest_digest(self, model: str) -> str | None:
+        """The digest the model had when an answer of it was last stored (None: no answer of it yet)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(llm_answers.c.model_digest).where(llm_answers.c.model == model)
+                .order_by(llm_answers.c.created_at.desc()).limit(1)
+            ).scalar()

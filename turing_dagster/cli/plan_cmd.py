@@ -1,0 +1,83 @@
+"""`turing plan WORKFLOW`: what a run would do, and what it would cost, without calling a model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from turing_dagster import settings
+from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.steps.progress import progress, step_versions
+from turing_dagster.store.answers import Answers
+from turing_dagster.store.standing import Scope, assess_waves
+from turing_dagster.workflows.plan import WorkflowPlan
+
+if TYPE_CHECKING:
+    from turing_dagster.steps.preview import Preview
+
+
+def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> tuple[Preview, list[str]]:
+    """The preview of `scope` over `waves` (default: every wave with work for it), and notes on how the
+    model digests were found."""
+    # the ollama client and the step code only here: the other commands start without them
+    from turing_dagster.ollama.pool import HostPool, PoolConfig
+    from turing_dagster.steps.preview import known_digests, preview
+
+    plan = WorkflowPlan(spec)
+    if waves is None:
+        looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope, unsettled_only=scope == Scope())
+        waves = [a.wave_key for a in looked if a.work]
+    answers = Answers(engine)
+    # a short deadline and no retries: asking /api/tags calls no model, and a host that is down must not stall
+    pool = HostPool(PoolConfig(hosts=tuple(settings.workflow_hosts(spec.name)), control_timeout_seconds=3,
+                               connect_timeout_seconds=2, max_attempts=1))
+    try:
+        digests, notes = known_digests(plan, answers, pool)
+    finally:
+        pool.close()
+    return preview(engine, plan, scope, answers, waves, digests), notes
+
+
+@click.command("plan")
+@click.argument("workflow")
+@click.option("--new", "new_only", is_flag=True, help="Only what a plain `turing run` does: new postings and "
+              "failures the server caused.")
+@click.option("--retry-failed", is_flag=True, help="Also the postings whose step failed for the posting.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> None:
+    """What `turing run WORKFLOW --stale` would do, per step, without calling a model.
+
+    Pending, stale and failed postings per step; the model calls needed (exact where the requests can be
+    rendered from stored results, an upper bound after an answer not stored yet); the stored answers that
+    would be reused; and the model time those calls would take at the throughput this model showed in
+    earlier runs. --new shows a plain run instead.
+    """
+    spec = find_workflow(workflow)
+    engine = ready_engine()
+    scope = Scope() if new_only else Scope(stale=True, failed=retry_failed)
+    result, notes = run_preview(engine, spec, scope)
+    where = {s.step: s for s in progress(engine, WorkflowPlan(spec)).steps}
+    for step in result.steps:
+        counts = where[step.step]
+        step.pending, step.stale, step.failed = counts.pending, counts.stale, counts.failed
+    if as_json:
+        click.echo(json.dumps({"workflow": spec.name, "scope": scope.tag, "postings": result.postings,
+                               "steps": [s.as_dict() for s in result.steps]}, indent=2))
+        return
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    table = Table(title=f"{spec.name}: what `turing run {spec.name}{'' if new_only else ' --stale'}` would do")
+    for column in ("step", "pending", "stale", "failed", "calls", "reused", "model s"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for s in result.steps:
+        calls = f"{s.calls}" if s.calls_exact else f"<= {s.calls}"
+        seconds = "-" if s.estimated_seconds is None else f"{s.estimated_seconds:.0f}"
+        table.add_row(s.step, str(s.pending), str(s.stale), str(s.failed), calls, str(s.reusable), seconds)
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    console.print(table)
+    console.print(result.line())
