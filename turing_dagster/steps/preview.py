@@ -79,6 +79,7 @@ class _DryStep(LLMStep):
     def __init__(self, *args, digest: str | None, counts: StepPlan, unknown: set[str], **kw):
         super().__init__(*args, **kw)
         self._digest, self.counts, self.unknown = digest, counts, unknown
+        self._asked: set[str] = set()  # a run sends identical requests once
 
     def _answered_with(self, chat: Chat, text: str, reused: bool) -> None:
         if reused:
@@ -92,12 +93,16 @@ class _DryStep(LLMStep):
             if needed + reserve(self.options, num_ctx) > num_ctx and not self.conv.overflow == "shorten":
                 self._fail(chat, refusal(Estimate(needed, 0), num_ctx, self.conv.model, self.options))
                 return
+        self.unknown.add(chat.ps.posting_id)
+        if chat.key in self._asked:
+            self.counts.reusable += 1
+            return
+        self._asked.add(chat.key)
         self.counts.calls += 1
         rest = len(self.conv.turns) - chat.turn - 1  # the turns after this one: one request each, keys unknown
         if rest:
             self.counts.calls_exact = False
             self.counts.calls += rest
-        self.unknown.add(chat.ps.posting_id)
 
 
 class _Session:
