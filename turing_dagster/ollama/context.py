@@ -79,22 +79,24 @@ class CutDetector:
         self._ratios: deque[float] = deque(maxlen=256)
         self._lock = threading.Lock()
 
-    def _typical(self) -> tuple[float, float]:
+    def _typical(self) -> tuple[float, float, bool]:
+        """(characters per token, the factor above it that shows a cut, learned from this session)."""
         with self._lock:
             if len(self._ratios) >= 16:
-                return statistics.median(self._ratios), self.TIGHT
-        return self.PRIOR_CHARS_PER_TOKEN, self.LOOSE
+                return statistics.median(self._ratios), self.TIGHT, True
+        return self.PRIOR_CHARS_PER_TOKEN, self.LOOSE, False
 
     def cut(self, evaluated: int | None, estimate: Estimate, num_ctx: int, num_keep: int = DEFAULT_NUM_KEEP) -> str | None:
         """Why the server's count shows the prompt was cut, or None (recording an uncut prompt's ratio)."""
         if not evaluated or evaluated <= 0 or estimate.chars <= 0:
             return None  # nothing reported: nothing to judge by
         ratio = estimate.chars / evaluated
-        typical, factor = self._typical()
+        typical, factor, learned = self._typical()
         seen = f"the server evaluated {evaluated} tokens of a prompt estimated at ~{estimate.tokens} (num_ctx {num_ctx})"
         if evaluated >= num_ctx - 1:
             return f"prompt cut to the context window: {seen}"
-        if evaluated in half_window(num_ctx, num_keep) and ratio > typical * 1.3:
+        if evaluated in half_window(num_ctx, num_keep) and (not learned or ratio > typical * 1.3):
+            # exactly the length llama-server cuts to: a cut, unless this text's own density explains it
             return f"prompt cut to half the context window (llama-server's context shift): {seen}"
         if ratio > typical * factor:
             return f"prompt cut: {seen}, far fewer than {estimate.chars} characters take"
