@@ -22,9 +22,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m turing_dagster.demo
 
-## the whole suite; the PostgreSQL tier runs when TURING_TEST_DATABASE_URL is set (.ci/run sets it)
+## the whole suite, on two workers (each its own PostgreSQL databases); the PostgreSQL tier runs when
+## TURING_TEST_DATABASE_URL is set (.ci/run sets it)
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 ## benchmarks against the simulator; results in bench/results/ (bench.md: the table; BENCH_ARGS="--postings 50 ..." to scale)
 bench: install

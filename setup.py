@@ -32,8 +32,8 @@ setup(
         "aiohttp>=3.9",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-timeout>=2.3"],
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "ruff"],
+        "test": ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5", "ruff"],
     },
     entry_points={"console_scripts": ["turing=turing_dagster.cli:main"]},
 )

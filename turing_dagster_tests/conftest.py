@@ -12,8 +12,30 @@ from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.schema import metadata
 
-PG_URL = os.environ.get("TURING_TEST_DATABASE_URL")
-DAGSTER_PG_URL = os.environ.get("TURING_TEST_DAGSTER_PG_URL")
+def _own_database(var: str) -> str | None:
+    """The PostgreSQL URL in `var`, made this pytest-xdist worker's own database (created when missing), so
+    that workers running at once never drop each other's tables; set back into the environment for the
+    processes the tests start."""
+    url = os.environ.get(var)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    own = base.set(database=name).render_as_string(hide_password=False)
+    os.environ[var] = own
+    return own
+
+
+PG_URL = _own_database("TURING_TEST_DATABASE_URL")
+DAGSTER_PG_URL = _own_database("TURING_TEST_DAGSTER_PG_URL")
 # the test workflows (branchy, pyonly), shared by the Dagster and the integration tiers
 WORKFLOWS = Path(__file__).resolve().parent / "dagster" / "workflows"
 

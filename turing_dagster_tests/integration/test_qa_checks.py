@@ -97,7 +97,8 @@ def test_good_outputs_pass_every_check_and_invalid_json_is_caught(engine, qaflow
     report = run(engine, qaflow, name="qaflow", wave_size=4)
     assert report.ok and report.ranges == [("w000001", "w000002")]  # two waves, one run
     evaluations = _evaluations(qaflow)
-    assert len(evaluations) == 2 + 3 + 4 + 2  # holes and empty everywhere; facts, json and grounded where asked
+    assert len(evaluations) == 2 + 4 + 5 + 3  # holes and empty everywhere, fits_context for the LLM steps; facts,
+    # json and grounded where asked
     assert all(e.passed for e in evaluations.values()), {k: e.metadata for k, e in evaluations.items() if not e.passed}
     assert {e.metadata["waves"].value for e in evaluations.values()} == {"w000001, w000002"}
     assert evaluations[("01_clean", "no_empty_output")].metadata["checked"].value == 7
