@@ -91,20 +91,32 @@ def begin(context: dg.AssetExecutionContext, plan: WorkflowPlan, store: TuringSt
 
 
 def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, store: TuringStore,
-          ollama: OllamaModels, checkpoints: CheckpointIOManager, waves: list[str], holder: str) -> StepReport:
-    """One conversation over the run's waves; a failure that stops it names the conversation."""
+          ollama: OllamaModels, checkpoints: CheckpointIOManager, waves: list[str], holder: str,
+          stop: threading.Event) -> StepReport:
+    """One conversation over the run's waves; a failure that stops it names the conversation. It ends after
+    the chunk in hand once `stop` is set (the run was interrupted): what is committed stays."""
     workflow, retry = plan.workflow, context.log.warning
+
+    def after_chunk() -> None:
+        if stop.is_set():
+            raise Interrupted(step.conversation.name)
+        store.check_claim(holder, waves)
+
     try:
         report = run_step(
             store.engine(), plan, step, waves, Scope.from_tag(context.run.tags.get(SCOPE_TAG)), checkpoints.chunk_size,
             persist=lambda chunk: checkpoints.persist(workflow.workflow_id, chunk, retry),
-            ollama=ollama, answers=store, after_chunk=lambda: store.check_claim(holder, waves),
+            ollama=ollama, answers=store, after_chunk=after_chunk,
         )
     except (StepError, OllamaError) as exc:
         named = str(exc) if str(exc).startswith("conversation '") else f"conversation '{step.conversation.name}': {exc}"
         raise StepError(named) from exc
     report.records = ollama.drain_call_records()
     return report
+
+
+class Interrupted(Exception):
+    """The run stopped while this conversation's thread was between chunks."""
 
 
 def draw(context: dg.AssetExecutionContext, plan: WorkflowPlan, store: TuringStore, reports: list[StepReport]) -> dict:
@@ -187,10 +199,6 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
         if any(s.model for s in order):
             import_renderer_soon()
         waves, holder = begin(context, plan, store)
-
-        def work(step: PlannedStep) -> StepReport:
-            return drive(context, plan, step, store, ollama, checkpoints, waves, holder)
-
         # the conversations run back to back in a thread of their own, each as soon as the one before it has
         # committed its last chunk; this generator records each one (its materializations and checks) as it
         # is done, so the model's slots never wait for Dagster's bookkeeping
@@ -202,7 +210,7 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
                 if stop.is_set():
                     return
                 try:
-                    done.put(work(step))
+                    done.put(drive(context, plan, step, store, ollama, checkpoints, waves, holder, stop))
                 except BaseException as exc:  # noqa: BLE001 - raised in the step's own thread below
                     done.put(exc)
                     return
