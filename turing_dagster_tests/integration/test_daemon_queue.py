@@ -218,7 +218,7 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
         # what a deployment runs once: the schema, and each workflow's pool limited to one run
         done = subprocess.run([str(BIN / "turing"), "init"], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        code, code_log = processes("code_server", [str(BIN / "dagster"), "api", "grpc", "-m", "turing_dagster",
+        code, code_log = processes("code_server", [str(BIN / "dagster"), "api", "grpc", "-m", "turing_dagster.definitions",
                                                    "-h", "127.0.0.1", "-p", str(grpc_port)], env)
         _wait_for_port(grpc_port, code, code_log)
         ws = ["-w", str(tmp_path / "workspace.yaml")]
@@ -238,7 +238,7 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
         }})["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
         shell, shell_log = processes("asset_materialize", [
-            str(BIN / "dagster"), "asset", "materialize", "-m", "turing_dagster",
+            str(BIN / "dagster"), "asset", "materialize", "-m", "turing_dagster.definitions",
             "--select", ",".join("/".join(k) for k in keys), "--partition", gamma_waves[1]], env)
 
         end = time.monotonic() + DEADLINE_SECONDS
