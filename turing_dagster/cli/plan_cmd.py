@@ -78,6 +78,6 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
         calls = f"{s.calls}" if s.calls_exact else f"<= {s.calls}"
         seconds = "-" if s.estimated_seconds is None else f"{s.estimated_seconds:.0f}"
         table.add_row(s.step, str(s.pending), str(s.stale), str(s.failed), calls, str(s.reusable), seconds)
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)  # commands paste whole
     console.print(table)
     console.print(result.line())

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.cli.plan_cmd import run_preview
-from turing_dagster.settings import workspace_file
+from turing_dagster.settings import ui_command
 from turing_dagster.steps.held import held_by_failures
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
@@ -125,7 +125,8 @@ def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
 
 
 def _console() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 120)
+    # soft_wrap: a line naming a command is never broken, so it pastes whole
+    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)
 
 
 def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> None:
@@ -146,7 +147,7 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
         console.print(f"{report.stale} posting(s) have results made under an earlier definition (stale): "
                       f"`turing plan {spec.name}` shows what re-processing costs, `turing run {spec.name} --stale` does it")
     if report.run_ids:
-        console.print(f"runs recorded in {root}: `DAGSTER_HOME={root} dagster dev -w {workspace_file()}` shows them")
+        console.print(f"runs recorded in {root}: `{ui_command(root)}` shows them")
     if report.failures:
         for line in report.failures:
             click.echo(f"error: {line}", err=True)

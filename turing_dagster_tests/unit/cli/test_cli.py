@@ -7,6 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from turing_dagster import settings
 from turing_dagster.cli import main
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.schema import conversations, postings, workflow_conversations, workflows
@@ -101,6 +102,10 @@ def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
     assert code == 1 and err.strip() == "error: posting 'x1' has no checkpoints in pyonly yet"
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "admitted 3 pending postings into 1 new wave(s): w000001" in out
+    # the command that shows the runs, whole on one line, on the instance the runs are in
+    home = tmp_path / "dagster_home"
+    assert f"`DAGSTER_HOME={home} dagster dev -w {settings.workspace_file()}` shows them" in out.splitlines()[-1]
+    assert settings.workspace_file().exists()
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1", "--json")
     assert [e["conversation"] for e in json.loads(out)] == ["clean", "risky", "tail"]
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
