@@ -122,7 +122,7 @@ def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_pat
     held = "1 posting(s) are held by a failed step; `turing run pyonly --retry-failed` retries them"
     assert held in out
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
-    assert code == 0 and "nothing pending" in out and held in out  # issue 8: the plain run says why and how
+    assert code == 0 and "nothing pending" in out and held in out  # the plain run says why and how
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly")
     assert code == 0 and held in out
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
