@@ -33,6 +33,8 @@ def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> t
         looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope, unsettled_only=scope == Scope())
         waves = [a.wave_key for a in looked if a.work]
     answers = Answers(engine)
+    if not waves:  # nothing to walk: no request to key, so no host to ask for digests
+        return preview(engine, plan, scope, answers, [], {}), []
     # a short deadline and no retries: asking /api/tags calls no model, and a host that is down must not stall
     pool = HostPool(PoolConfig(hosts=tuple(settings.workflow_hosts(spec.name)), control_timeout_seconds=3,
                                connect_timeout_seconds=2, max_attempts=1))
