@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from turing_dagster import settings
 from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.cli.plan_cmd import run_preview
 from turing_dagster.settings import ui_command
@@ -109,6 +110,8 @@ def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
     from turing_dagster.definitions import build_definitions
 
     spec = find_workflow(workflow)
+    if not all(c.is_python for c in spec.conversations):
+        settings.workflow_hosts(spec.name)  # a malformed host list is one line before any wave is admitted
     engine = ready_engine()
     job = build_definitions().resolve_job_def(spec.name)
     instance = dagster_instance()

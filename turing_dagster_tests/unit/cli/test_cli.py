@@ -141,3 +141,24 @@ def test_monitor_once_prints_the_step_table(env, capsys, monkeypatch, tmp_path):
     lines = [line for line in out.splitlines() if "03_tail" in line]
     assert code == 0 and len(lines) == 1 and lines[0].split("│")[4].strip() == "4"  # completed
     assert "admitted 4, finished 4, waiting for a wave 0" in out
+
+
+def test_plan_counts_postings_not_in_a_wave_and_a_bad_host_list_admits_nothing(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps({"posting_id": f"n{i}", "job_description": "d" * 30}) + "\n" for i in range(3)))
+    turing(capsys, monkeypatch, "postings", "load", str(f))
+    code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
+    data = json.loads(out)
+    assert code == 0 and (data["postings"], data["not_admitted"]) == (0, 3)
+    code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly")
+    assert "3 posting(s) not in a wave yet are not counted here" in out
+    monkeypatch.setenv("TURING_OLLAMA_HOSTS", "a,,b")
+    code, _, err = turing(capsys, monkeypatch, "run", "branchy")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "an empty entry" in err
+    _, out, _ = turing(capsys, monkeypatch, "status", "branchy", "--json")
+    assert json.loads(out)["not_admitted"] == 3  # refused before a wave was admitted
+    code, out, err = turing(capsys, monkeypatch, "run", "pyonly")  # Python steps drive no host: it runs
+    assert code == 0 and "admitted 3 pending postings" in out, err
+    _, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
+    assert json.loads(out)["not_admitted"] == 0
