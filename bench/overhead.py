@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h  # noqa: E402
-from bench.suite import _pg_url, child_row, turing_row  # noqa: E402
+from bench.side import child_row, pg_url, turing_row  # noqa: E402
 
 
 def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     profile = ModelProfile(load_seconds=0.05, request_seconds=0.01, token_seconds=0.0)
     config = SimulatorConfig(default_profile=profile, parallel=4, max_loaded_models=1)
-    stores = [("sqlite", None)] + ([("postgresql", _pg_url())] if args.pg and _pg_url() else [])
+    stores = [("sqlite", None)] + ([("postgresql", pg_url())] if args.pg and pg_url() else [])
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="turing-overhead-") as tmp, start_simulator(config, port=0) as sim:
         root = Path(tmp)
