@@ -30,10 +30,11 @@ class Measured:
     cpu_seconds: float = 0.0  # user + system of the child: less noisy than wall on a shared machine
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> Measured:
-    """Like run_child, with the child's own ru_maxrss from wait4 (Linux: kilobytes)."""
+def run_measured(args: list[str], env: dict[str, str], interpreter: bool = True) -> Measured:
+    """A child process (this Python running `args`, or `args` itself), with its own ru_maxrss from wait4
+    (Linux: kilobytes)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, *args] if interpreter else args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)

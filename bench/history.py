@@ -18,7 +18,6 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import harness as h
-
 from turing_dagster.store.schema import posting_state_checkpoints, postings, wave_postings, waves
 from turing_dagster.store.waves import wave_key
 from turing_dagster.workflows.plan import WorkflowPlan

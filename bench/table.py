@@ -7,20 +7,23 @@ SLOT_COLUMNS = ("ms per call", "store", "postings", "LLM calls", "turing s", "ba
                 "ideal s", "peak RSS MB", "Dagster event rows", "CPU s")
 ORDER_COLUMNS = ("variant", "model loads", "LLM calls", "wall s", "wall/ideal", "wall/bare", "GPU busy",
                  "peak RSS MB", "CPU s")
+HISTORY_COLUMNS = ("history postings", "first run, nothing pending s", "nothing pending s", "status s",
+                   "new postings s (fastest of the repeats)", "its CPU s", "peak RSS MB", "LLM calls of each repeat")
+BACKLOG_COLUMNS = ("backlog postings", "LLM calls", "model loads", "wall s", "peak RSS MB")
 EDIT_COLUMNS = ("finished postings", "plain run: calls", "plain run says stale", "`turing plan`: calls of the edited step",
                 "`--stale`: calls made", "calls needed", "made/needed", "sent twice", "answered before")
 
 
-def _f(value, digits: int = 2) -> str:
+def fmt(value, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _row(cells) -> str:
+def row(cells) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
-def _head(columns) -> list[str]:
-    return [_row(columns), "|" + "---|" * len(columns)]
+def header(columns) -> list[str]:
+    return [row(columns), "|" + "---|" * len(columns)]
 
 
 def _load_line(result: dict) -> str:
@@ -36,7 +39,7 @@ def slots_markdown(result: dict) -> str:
              "`turing run`'s wall minus the bare loop's seconds (first call to last answer) minus Dagster's floor "
              "(a fresh process materialising one partition of no-op assets on a fresh instance). "
              "Fastest of the rounds for SQLite, the bare loop and the floor; PostgreSQL once. " + _load_line(result),
-             "", *_head(SLOT_COLUMNS)]
+             "", *header(SLOT_COLUMNS)]
     for s in result["slots"]:
         rows = {r["name"]: r for r in s["rows"]}
         bare, floor, ideal = rows["bare client loop"], rows["Dagster floor"], s["ideal"]
@@ -44,11 +47,11 @@ def slots_markdown(result: dict) -> str:
             summary, turing = s.get(store), rows.get(f"turing ({store})")
             if not summary or not turing:
                 continue
-            lines.append(_row([
-                f"{s['request_seconds'] * 1000:g}", store, s["postings"], s["llm_calls"], _f(turing["wall"]),
-                _f(bare["work"]), _f(floor["wall"]), _f(summary["own_seconds"]), _f(summary["slot_use_turing"], 3),
-                _f(summary["slot_use_bare"], 3), _f(summary["slot_use_ratio"], 3), f"{turing['loads']} ({ideal['loads']})",
-                _f(ideal["wall"]), _f(turing["peak_rss_mb"], 0), turing["dagster_event_rows"], _f(turing["cpu"]),
+            lines.append(row([
+                f"{s['request_seconds'] * 1000:g}", store, s["postings"], s["llm_calls"], fmt(turing["wall"]),
+                fmt(bare["work"]), fmt(floor["wall"]), fmt(summary["own_seconds"]), fmt(summary["slot_use_turing"], 3),
+                fmt(summary["slot_use_bare"], 3), fmt(summary["slot_use_ratio"], 3), f"{turing['loads']} ({ideal['loads']})",
+                fmt(ideal["wall"]), fmt(turing["peak_rss_mb"], 0), turing["dagster_event_rows"], fmt(turing["cpu"]),
             ]))
     lines += ["", "Model loads: Turing's (the plan minimum in brackets). Targets at 10 ms and 900 postings: slot use "
                   ">= 0.95 of the bare loop's, Turing's own seconds <= 1.0.", ""]
@@ -61,10 +64,10 @@ def order_markdown(result: dict) -> str:
              f"{o['request_seconds'] * 1000:g} ms per call", "",
              "naive loop: one posting through all its steps at a time; old grouping: rounds by conversation id; "
              "bare client loop: Turing's calls replayed; ideal: plan-minimum loads + calls x inference / slots. "
-             "Wall times are whole processes, start-up included.", "", *_head(ORDER_COLUMNS)]
+             "Wall times are whole processes, start-up included.", "", *header(ORDER_COLUMNS)]
     for r in o["rows"]:
-        lines.append(_row([r["name"], r.get("loads", "-"), r.get("requests", "-"), _f(r["wall"]), _f(r["wall_over_ideal"]),
-                           _f(r["wall_over_bare"]), _f(r.get("gpu_busy")), _f(r.get("peak_rss_mb"), 0), _f(r.get("cpu"))]))
+        lines.append(row([r["name"], r.get("loads", "-"), r.get("requests", "-"), fmt(r["wall"]), fmt(r["wall_over_ideal"]),
+                           fmt(r["wall_over_bare"]), fmt(r.get("gpu_busy")), fmt(r.get("peak_rss_mb"), 0), fmt(r.get("cpu"))]))
     return "\n".join(lines + [""])
 
 
@@ -75,10 +78,10 @@ def edit_markdown(result: dict) -> str:
              f"({e['edited']['from']!r} -> {e['edited']['to']!r})", "",
              "Calls needed: the requests a fresh store with the edited definitions sends for the same postings that "
              "the history never sent (counted from the simulator's log, not by Turing). Target: made/needed 1.00, "
-             "the plain run 0 calls.", "", *_head(EDIT_COLUMNS),
-             _row([e["postings"], e["plain_run"]["calls"], "yes" if e["plain_run"]["says_stale"] else "no",
+             "the plain run 0 calls.", "", *header(EDIT_COLUMNS),
+             row([e["postings"], e["plain_run"]["calls"], "yes" if e["plain_run"]["says_stale"] else "no",
                    f"{plan['edited_step_calls']}{'' if plan['exact'] else ' (upper bound)'}", e["stale_run"]["calls"],
-                   e["calls_needed"], _f(e["ratio"]), e["sent_twice"], e["answered_before"]]), ""]
+                   e["calls_needed"], fmt(e["ratio"]), e["sent_twice"], e["answered_before"]]), ""]
     per_step = ", ".join(f"{name} {v['made']}/{v['needed']}" for name, v in e["per_step"].items())
     lines += [f"Per step, made/needed: {per_step}. Needed but not sent: {e['needed_not_sent']}; sent but not needed: "
               f"{e['sent_not_needed']}.", ""]
@@ -90,13 +93,12 @@ def history_markdown(result: dict) -> str:
     hist = result.get("history")
     if hist and hist["sizes"]:
         sizes = sorted(hist["sizes"], key=int)
-        lines += ["### History: `turing run` of new postings on top of finished history", "",
-                  *_head(("history postings", "first run, nothing pending s", "nothing pending s", "status s",
-                          f"{hist['new']} new postings s (fastest of the repeats)", "its CPU s", "peak RSS MB", "LLM calls"))]
+        lines += [f"### History: `turing run` of {hist['new']} new postings on top of finished history", "",
+                  *header(HISTORY_COLUMNS)]
         for size in sizes:
             m = hist["sizes"][size]
-            lines.append(_row([size, _f(m["first_idle_run"]), _f(m["idle_run"]), _f(m["status"]), _f(m["new_run"]),
-                               _f(m.get("new_run_cpu")), _f(m["new_run_rss_mb"], 0),
+            lines.append(row([size, fmt(m["first_idle_run"]), fmt(m["idle_run"]), fmt(m["status"]), fmt(m["new_run"]),
+                               fmt(m.get("new_run_cpu")), fmt(m["new_run_rss_mb"], 0),
                                " / ".join(str(c) for c in m.get("new_run_calls", []))]))
         lo = hist["sizes"][sizes[0]]
         for size in sizes[1:]:
@@ -111,10 +113,10 @@ def history_markdown(result: dict) -> str:
         lines += ["### Backlog: one `turing run` over a backlog (one range of waves of 1000)", "",
                   f"{back['content_share']:.1%} of the postings have a description and go through every LLM step; "
                   "the others end at the first step.", "",
-                  *_head(("backlog postings", "LLM calls", "model loads", "wall s", "peak RSS MB"))]
+                  *header(BACKLOG_COLUMNS)]
         for size in sizes:
             m = back["sizes"][size]
-            lines.append(_row([size, m["llm_calls"], m["loads"], _f(m["wall"]), _f(m["peak_rss_mb"], 0)]))
+            lines.append(row([size, m["llm_calls"], m["loads"], fmt(m["wall"]), fmt(m["peak_rss_mb"], 0)]))
         lo = back["sizes"][sizes[0]]
         if len(sizes) > 1:
             ratios = ", ".join(f"{size} {back['sizes'][size]['peak_rss_mb'] / lo['peak_rss_mb']:.2f}x" for size in sizes[1:])
