@@ -168,12 +168,17 @@ def request_text(body: dict) -> str:
                       sort_keys=True)
 
 
-def slot_use(timeline: dict, slots: int) -> dict:
+def slot_use(timeline: dict, slots: int, request_seconds: float | None = None) -> dict:
     """Busy slot-seconds over available slot-seconds from the first chat's start to the last chat's end,
-    the time the server spent loading a model in between excluded (nobody could use a slot then)."""
+    the time the server spent loading a model in between excluded (nobody could use a slot then).
+
+    `slot_use` counts each chat as long as the simulator held its slot: the configured inference seconds
+    plus however late its event loop woke up, which grows with the load a client puts on it;
+    `slot_use_nominal` counts each chat as `request_seconds`, as a GPU's fixed inference time would."""
     chats = [e for e in timeline["events"] if e["type"] == "inference" and e.get("kind") == "chat"]
     if not chats:
-        return {"slot_use": None, "chat_span_s": 0.0, "load_s_in_span": 0.0, "busy_slot_s": 0.0}
+        return {"slot_use": None, "slot_use_nominal": None, "chat_span_s": 0.0, "load_s_in_span": 0.0,
+                "busy_slot_s": 0.0}
     first, last = min(e["start"] for e in chats), max(e["end"] for e in chats)
     loads = sorted((max(e["start"], first), min(e["end"], last)) for e in timeline["events"] if e["type"] == "load")
     loading, reach = 0.0, first
@@ -183,4 +188,6 @@ def slot_use(timeline: dict, slots: int) -> dict:
             loading, reach = loading + e - s, e
     busy = sum(e["end"] - e["start"] for e in chats)
     available = slots * max(last - first - loading, 1e-9)
-    return {"slot_use": busy / available, "chat_span_s": last - first, "load_s_in_span": loading, "busy_slot_s": busy}
+    nominal = len(chats) * request_seconds / available if request_seconds is not None else None
+    return {"slot_use": busy / available, "slot_use_nominal": nominal, "chat_span_s": last - first,
+            "load_s_in_span": loading, "busy_slot_s": busy}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ class Probe:
         self.spans: list[tuple[str, str, float, float, str]] = []
         self._main = threading.main_thread().ident
         self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, name="bench-probe", daemon=True)
 
     def _name(self, code) -> int:
         key = f"{code.co_filename}:{code.co_name}"
@@ -53,6 +55,7 @@ class Probe:
 
     def dump(self) -> None:
         self._stop.set()
+        self._sampler.join(timeout=5)  # its last sample's names are in the table written below
         names = sorted(self.names, key=self.names.__getitem__)
         with open(self.out, "w") as f:
             json.dump({"started": self.started, "ended": time.time(), "interval": self.interval, "names": names,
@@ -84,8 +87,9 @@ def install(out: str, interval: float = 0.002) -> Probe:
 
     probe = Probe(out, interval)
     _wrap(httpx.Client, "send", probe, "http", lambda _client, request, *a, **k: request.url.path)
-    _wrap(subprocess.Popen, "__init__", probe, "spawn", lambda _self, args, *a, **k: " ".join(map(str, args[:2])))
+    _wrap(subprocess.Popen, "__init__", probe, "spawn",
+          lambda _self, args, *a, **k: " ".join(os.path.basename(str(x)) for x in args[:2]))
     _wrap(DagsterInstance, "handle_new_event", probe, "dagster event", _event_type)
-    threading.Thread(target=probe._sample, name="bench-probe", daemon=True).start()
+    probe._sampler.start()
     atexit.register(probe.dump)
     return probe

@@ -75,6 +75,13 @@ def boundaries_md(r: dict) -> str:
              "Each boundary (from one LLM step's last answer to the next one's first request; the Python steps between "
              "are part of it):", "", *header(("boundary", "s", "sampled s"))]
     lines += [row([w["name"], fmt(w["seconds"]), fmt(w["sampled_seconds"])]) for w in r["windows"]]
+    for w in r["windows"]:
+        if not w["boundary"]:
+            phases = ", ".join(f"{name} {sec:.2f} s" for name, sec in list(w["phases"].items())[:5])
+            shown = list(w["spans"])[:4] + \
+                [k for k in list(w["spans"])[4:] if k.startswith("spawn")]  # the compute-log capture's processes
+            spans = ", ".join(f"{name} {w['spans'][name]['count']}x {w['spans'][name]['seconds']:.2f} s" for name in shown)
+            lines += ["", f"{w['name']}: {phases}; spans: {spans or 'none'}."]
     lines += ["", "Where the boundaries' time goes, summed over them (stack samples of the main thread):", "",
               *header(("phase", "s", "share"))]
     total = sum(t["phases"].values()) or 1

@@ -27,7 +27,8 @@ def simulator(load_seconds: float, request_seconds: float, slots: int):
     return start_simulator(SimulatorConfig(default_profile=profile, parallel=slots, max_loaded_models=1), port=0)
 
 
-def turing_row(name: str, sim, tmp: Path, postings: Path, url: str | None, slots: int = 4) -> tuple[dict, list]:
+def turing_row(name: str, sim, tmp: Path, postings: Path, url: str | None, slots: int = 4,
+               request_seconds: float | None = None) -> tuple[dict, list]:
     """`turing run` over `postings` on a fresh store (a server database: its tables dropped first)."""
     if url:
         h.reset_database(url)
@@ -44,12 +45,12 @@ def turing_row(name: str, sim, tmp: Path, postings: Path, url: str | None, slots
         "checkpoint_rows": rows, "checkpoint_rows_per_s": rows / run.seconds,
         "dagster_event_rows": h.dagster_event_rows(Path(env["DAGSTER_HOME"])),
         "distinct_requests": len({h.request_text(c) for c in calls}),
-        **h.timeline_summary(timeline, run.seconds), **h.slot_use(timeline, slots),
+        **h.timeline_summary(timeline, run.seconds), **h.slot_use(timeline, slots, request_seconds),
     }
     return row, calls
 
 
-def child_row(name: str, sim, args: list[str], env: dict, slots: int = 4) -> dict:
+def child_row(name: str, sim, args: list[str], env: dict, slots: int = 4, request_seconds: float | None = None) -> dict:
     """A baseline in a child process; `work` is its own seconds when it prints them (the bare loop)."""
     sim.reset()
     run = h.run_measured(args, env)
@@ -60,14 +61,14 @@ def child_row(name: str, sim, args: list[str], env: dict, slots: int = 4) -> dic
     timeline = sim.timeline()
     return {"name": name, "wall": run.seconds, "work": work, "cpu": run.cpu_seconds, "peak_rss_mb": run.peak_rss_mb,
             "checkpoint_rows": None, "checkpoint_rows_per_s": None, "dagster_event_rows": None,
-            **h.timeline_summary(timeline, run.seconds), **h.slot_use(timeline, slots)}
+            **h.timeline_summary(timeline, run.seconds), **h.slot_use(timeline, slots, request_seconds)}
 
 
-def bare_row(sim, calls: list[dict], root: Path, slots: int) -> dict:
+def bare_row(sim, calls: list[dict], root: Path, slots: int, request_seconds: float | None = None) -> dict:
     path = root / "calls.json"
     path.write_text(json.dumps(calls))
     return child_row("bare client loop", sim, ["bench/bare_loop.py", str(path), "--host", sim.url, "--slots", str(slots)],
-                     h.environment(root / "baselines", sim.url), slots)
+                     h.environment(root / "baselines", sim.url), slots, request_seconds)
 
 
 def floor_row(tmp: Path, assets: int) -> dict:
@@ -92,10 +93,13 @@ def ideal_row(plan, calls: list[dict], load_seconds: float, request_seconds: flo
 def _summary(turing: dict, bare: dict, floor: dict) -> dict:
     """Turing's own seconds beyond the bare loop's work and Dagster's floor, and slot use beside the bare loop's."""
     own = turing["wall"] - bare["work"] - floor["wall"]
-    ratio = turing["slot_use"] / bare["slot_use"] if turing["slot_use"] and bare["slot_use"] else None
+    def ratio(key: str) -> float | None:
+        return turing[key] / bare[key] if turing.get(key) and bare.get(key) else None
+
     return {"turing_wall": turing["wall"], "bare_seconds": bare["work"], "floor_seconds": floor["wall"],
             "own_seconds": own, "slot_use_turing": turing["slot_use"], "slot_use_bare": bare["slot_use"],
-            "slot_use_ratio": ratio}
+            "slot_use_ratio": ratio("slot_use"), "slot_use_nominal_turing": turing["slot_use_nominal"],
+            "slot_use_nominal_bare": bare["slot_use_nominal"], "slot_use_nominal_ratio": ratio("slot_use_nominal")}
 
 
 def latency(args, plan, request_seconds: float, n: int, root: Path) -> dict:
@@ -106,12 +110,14 @@ def latency(args, plan, request_seconds: float, n: int, root: Path) -> dict:
     rounds = []
     with simulator(args.load_seconds, request_seconds, args.slots) as sim:
         for r in range(max(1, args.repeat)):
-            turing, calls = turing_row("turing (sqlite)", sim, root / tag / f"sqlite_{r}", postings, None, args.slots)
-            bare = bare_row(sim, calls, root / tag, args.slots)
+            turing, calls = turing_row("turing (sqlite)", sim, root / tag / f"sqlite_{r}", postings, None, args.slots,
+                                       request_seconds)
+            bare = bare_row(sim, calls, root / tag, args.slots, request_seconds)
             floor = floor_row(root / tag / f"floor_{r}", args.floor_assets)
             rounds.append({"turing": turing, "bare": bare, "floor": floor})
         url = pg_url()
-        pg = turing_row("turing (postgresql)", sim, root / tag / "pg", postings, url, args.slots)[0] if url else None
+        pg = turing_row("turing (postgresql)", sim, root / tag / "pg", postings, url, args.slots, request_seconds)[0] \
+            if url else None
     turing = min((r["turing"] for r in rounds), key=lambda x: x["wall"])
     bare = min((r["bare"] for r in rounds), key=lambda x: x["work"])
     floor = min((r["floor"] for r in rounds), key=lambda x: x["wall"])
