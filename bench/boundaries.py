@@ -2,9 +2,11 @@
 
 One `turing run` of `--postings` postings in waves of `--wave-size` (one range run) against the Ollama
 SIMULATOR (a stand-in), with bench/probe.py in the process: time-stamped stack samples of the main thread
-and exact spans (HTTP requests by path, spawned processes, stored Dagster events). A *boundary* is the
+(Dagster's step: outputs, checks, events) and of the step's conversations thread, and exact spans (HTTP requests by path, spawned processes, stored Dagster events). A *boundary* is the
 time from one LLM step's last answer to the next LLM step's first request (the engine's own call records
-in `run_steps`); the Python steps between them are part of it. Each sample in a boundary is put in:
+in `run_steps`); the Python steps between them are part of it. The conversations thread's samples are the
+critical path (the next conversation starts when the last one's last chunk is committed); the main thread
+records the finished conversation meanwhile. Each sample in a boundary is put in:
 
 - a *phase*: the innermost frame that names a part of the step flow (QA checks, wave claims, reading the
   wave, chunk commits, the model session's show/load/tags/ps, the run record, metadata, Dagster's step
@@ -33,7 +35,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h  # noqa: E402
-from bench.boundary_rules import kind_of, phase_of  # noqa: E402
+from bench.boundary_rules import THREAD_NAMES, kind_of, phase_of  # noqa: E402
 from bench.side import simulator  # noqa: E402
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
@@ -70,40 +72,53 @@ def windows(steps: list[dict], started: float, ended: float) -> list[dict]:
     return found
 
 
+def _thread_label(name: str) -> str:
+    """A span's thread (Python's name for it): main, conversations, or one of the dispatch's threads."""
+    return {"MainThread": "main", **THREAD_NAMES}.get(name, "other threads")
+
+
 def attribute(profile: dict, window: dict) -> dict:
-    """Sampled seconds of the window by phase and kind; the exact spans that fall in it."""
+    """Sampled seconds of the window by thread, phase and kind; the exact spans that fall in it."""
     names, samples = profile["names"], profile["samples"]
-    phases, kinds, leaves = Counter(), Counter(), Counter()
+    threads: dict[str, dict[str, Counter]] = defaultdict(lambda: {"phases": Counter(), "kinds": Counter(),
+                                                                  "top_functions": Counter()})
     previous = None
-    for t, stack in samples:
+    for t, stacks in samples:
         if previous is not None and window["start"] <= t <= window["end"]:
             weight = min(t - previous, 10 * profile["interval"])  # a sampler that was not scheduled: not counted
-            frames = [names[i] for i in stack]
-            phases[phase_of(frames)] += weight
-            kinds[kind_of(frames)] += weight
-            leaves[frames[0].rsplit("/", 1)[-1] if frames else "?"] += weight
+            for thread, stack in stacks.items():
+                frames = [names[i] for i in stack]
+                mine = threads[THREAD_NAMES.get(thread, thread)]
+                mine["phases"][phase_of(frames, thread)] += weight
+                mine["kinds"][kind_of(frames)] += weight
+                mine["top_functions"][frames[0].rsplit("/", 1)[-1] if frames else "?"] += weight
         previous = t
     spans = defaultdict(lambda: [0, 0.0])
-    for kind, detail, start, end, _thread in profile["spans"]:
+    for kind, detail, start, end, thread in profile["spans"]:
         if start >= window["start"] and end <= window["end"]:
-            spans[f"{kind} {detail}"][0] += 1
-            spans[f"{kind} {detail}"][1] += end - start
+            key = f"{kind} {detail} ({_thread_label(thread)})"
+            spans[key][0] += 1
+            spans[key][1] += end - start
     return {"name": window["name"], "seconds": window["end"] - window["start"], "boundary": window.get("boundary", False),
-            "sampled_seconds": sum(phases.values()),
-            "phases": dict(phases.most_common()), "kinds": dict(kinds.most_common()),
-            "top_functions": dict(leaves.most_common(12)),
+            "threads": {name: {"sampled_seconds": sum(c["phases"].values()),
+                               **{k: dict(v.most_common(12 if k == "top_functions" else None)) for k, v in c.items()}}
+                        for name, c in threads.items()},
             "spans": {k: {"count": n, "seconds": s} for k, (n, s) in sorted(spans.items(), key=lambda kv: -kv[1][1])}}
 
 
 def totals(parts: list[dict]) -> dict:
-    """The boundaries summed (start-up and end left out)."""
+    """The boundaries summed (start-up and end left out), per thread."""
     bounds = [p for p in parts if p["boundary"]]
-    out = {"boundaries": len(bounds), "seconds": sum(p["seconds"] for p in bounds)}
-    for key in ("phases", "kinds"):
-        summed = Counter()
-        for p in bounds:
-            summed.update(p[key])
-        out[key] = dict(summed.most_common())
+    out = {"boundaries": len(bounds), "seconds": sum(p["seconds"] for p in bounds), "threads": {}}
+    for thread in sorted({name for p in bounds for name in p["threads"]}):
+        mine = {}
+        for key in ("phases", "kinds"):
+            summed = Counter()
+            for p in bounds:
+                summed.update(p["threads"].get(thread, {}).get(key, {}))
+            mine[key] = dict(summed.most_common())
+        mine["sampled_seconds"] = sum(mine["phases"].values())
+        out["threads"][thread] = mine
     spans: dict[str, dict] = defaultdict(lambda: {"count": 0, "seconds": 0.0})
     for p in bounds:
         for k, v in p["spans"].items():
@@ -162,8 +177,10 @@ def main(argv: list[str] | None = None) -> dict:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     t = result["total"]
     print(f"boundaries: {t['boundaries']} between LLM steps, {t['seconds']:.2f} s in all; run {run.seconds:.2f} s")
-    for name, seconds in list(t["phases"].items())[:10]:
-        print(f"  {seconds:6.2f} s  {name}")
+    for thread, mine in t["threads"].items():
+        print(f"  {thread} thread, {mine['sampled_seconds']:.2f} s sampled:")
+        for name, seconds in list(mine["phases"].items())[:8]:
+            print(f"    {seconds:6.2f} s  {name}")
     return result
 
 

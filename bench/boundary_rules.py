@@ -15,6 +15,7 @@ PHASES: tuple[tuple[str, str | None, str], ...] = (
     ("turing_dagster/report/", None, "GPU timeline (drawn by the last step)"),
     ("turing_dagster/store/runs.py", None, "run_steps record"),
     ("turing_dagster/dagster_defs/assets.py", "describe", "materialization metadata and log line"),
+    ("turing_dagster/dagster_defs/io_manager.py", "handle_output", "run_steps record"),
     ("turing_dagster/dagster_defs/io_manager.py", None, "chunk commits (checkpoints, answers)"),
     ("turing_dagster/steps/wave_state.py", None, "reading the wave (standing, outputs)"),
     ("turing_dagster/steps/classify.py", None, "reading the wave (standing, outputs)"),
@@ -27,11 +28,12 @@ PHASES: tuple[tuple[str, str | None, str], ...] = (
     ("turing_dagster/ollama/session.py", "finish", "model session: finish (residency, /api/ps)"),
     ("turing_dagster/ollama/pool.py", "hosts_for", "model session: hosts serving the model (/api/tags)"),
     ("turing_dagster/ollama/dispatch.py", None, "dispatch (threads, queue)"),
-    ("turing_dagster/dagster_defs/siblings.py", None, "sibling order (/api/ps)"),
+    ("turing_dagster/dagster_defs/assets.py", "run_order", "conversation order (/api/ps)"),
     ("turing_dagster/steps/python_side.py", None, "Python actor steps"),
     ("turing_dagster/steps/llm_side.py", None, "LLM step (requests, answers)"),
     ("turing_dagster/steps/", None, "step code (other)"),
     ("turing_dagster/dagster_defs/resources.py", None, "resources"),
+    ("turing_dagster/dagster_defs/assets.py", "conversations", "step body: waiting for the next conversation"),
     ("turing_dagster/dagster_defs/assets.py", None, "asset body (other)"),
     ("turing_dagster/", None, "Turing (other)"),
     ("dagster/_core/storage/event_log/", None, "Dagster event log (writes and reads)"),
@@ -84,19 +86,23 @@ def _first_rule(frames: list[str], rules) -> str | None:
 
 RUNNER = "turing_dagster/dagster_defs/runner.py"
 IN_JOB = "dagster/_core/execution/"
+THREAD_NAMES = {"main": "main", "turing-conversations": "conversations"}  # the probe's thread names, shortened
 
 
-def phase_of(frames: list[str]) -> str:
-    """Inside the job (the frames inner to `run_workflow`'s call of Dagster): Turing's innermost named part
-    first (Dagster's machinery it calls, such as a log line's event write, belongs to that part), else
-    Dagster's. Outside it: imports, the runner's own work (admission, waves, settling), the CLI."""
+def phase_of(frames: list[str], thread: str = "main") -> str:
+    """Inside the job (the conversations thread, or the main thread's frames inner to `run_workflow`'s call of
+    Dagster): Turing's innermost named part first (Dagster's machinery it calls, such as a log line's event
+    write, belongs to that part), else Dagster's. Outside it: imports, the runner's own work (admission,
+    waves, settling), the CLI."""
     if any("<frozen importlib" in f for f in frames):
         return "imports"
+    turing = [r for r in PHASES if r[0].startswith("turing_dagster/")]
+    dagster = [r for r in PHASES if not r[0].startswith("turing_dagster/")]
+    if thread != "main":  # a thread the step started: all of it is in the job
+        return _first_rule(frames, turing) or _first_rule(frames, dagster) or "in the job, outside Turing and Dagster"
     runner = next((i for i, f in enumerate(frames) if RUNNER in f), None)
     inner = frames if runner is None else frames[:runner]
     if runner is not None and any(IN_JOB in f for f in inner):
-        turing = [r for r in PHASES if r[0].startswith("turing_dagster/")]
-        dagster = [r for r in PHASES if not r[0].startswith("turing_dagster/")]
         return _first_rule(inner, turing) or _first_rule(inner, dagster) or "in the job, outside Turing and Dagster"
     if runner is not None:
         return f"turing run outside the job ({frames[runner].rpartition(':')[2]})"

@@ -1,10 +1,11 @@
 """Dagster's floor: what a run costs Dagster itself, with nothing to do in its steps.
 
-Six no-op assets in a chain, partitioned by dynamic partitions as Turing's waves are, in one asset job
-run with `execute_in_process` (the in-process executor, console logs at CRITICAL: as `turing run` runs
-its job) on the DAGSTER_HOME of the environment. `--prepare` creates that instance's storage and exits,
-as `turing init` does before a measured `turing run`; the measured process then registers one partition
-and materializes it: start-up (interpreter, `import dagster`, definitions, the instance), the run's
+Six no-op assets in one multi-asset (one Dagster step materializing each of them, as Turing's job runs a
+workflow's conversations), partitioned by dynamic partitions as Turing's waves are, in one asset job run
+with `execute_in_process` (the in-process executor, console logs at CRITICAL: as `turing run` runs its job)
+on the DAGSTER_HOME of the environment. `--prepare` creates that instance's storage and exits, as `turing
+init` does before a measured `turing run`; the measured process then registers one partition and
+materializes it: start-up (interpreter, `import dagster`, definitions, the instance), the run's
 events, its compute-log capture. `bench/suite.py` times the process; it prints its own seconds after
 the imports, for reference.
 
@@ -24,17 +25,15 @@ def build_job(n: int):  # -> dg.JobDefinition (dagster is imported late, after t
     import dagster as dg
 
     partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS)
+    specs = [dg.AssetSpec(f"step_{i}", deps=[f"step_{i - 1}"] if i else []) for i in range(n)]
 
-    def make(i: int):
-        @dg.asset(name=f"step_{i}", partitions_def=partitions, deps=[f"step_{i - 1}"] if i else [])
-        def step():
-            return dg.MaterializeResult()
+    @dg.multi_asset(name="floor__steps", specs=specs, partitions_def=partitions)
+    def steps():
+        for spec in specs:  # one materialization per asset, as Turing yields one output per conversation
+            yield dg.MaterializeResult(asset_key=spec.key)
 
-        return step
-
-    assets = [make(i) for i in range(n)]
-    job = dg.define_asset_job("floor", selection=dg.AssetSelection.assets(*assets))
-    return dg.Definitions(assets=assets, jobs=[job]).resolve_job_def("floor")
+    job = dg.define_asset_job("floor", selection=dg.AssetSelection.assets(steps))
+    return dg.Definitions(assets=[steps], jobs=[job]).resolve_job_def("floor")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 its calls, on one simulator, repeated; wall/bare from each round and the processes' own CPU seconds.
 
 The `wall/bare` column of `bench/suite.py --only side` without the naive loop and the old grouping (a
-minute of the budget), at two sizes, so that the fixed cost (start-up, Dagster's per-step events, the QA
+minute of the budget), at two sizes, so that the fixed cost (start-up, Dagster's run and asset events, the QA
 checks, the GPU timeline) and the cost per call can be told apart:
 
     cpu(turing) - cpu(bare) = fixed + per_call x calls   (least squares over the sizes and rounds)

@@ -1,5 +1,7 @@
 """A profiler installed in a `turing` child process by bench/boundaries.py: time-stamped stack samples of the
-main thread (where Dagster runs the steps) and a few exact spans, written as JSON when the process ends.
+main thread (Dagster's step: each conversation's outputs, checks and events) and of the step's
+`turing-conversations` thread (the conversations themselves, back to back), and a few exact spans,
+written as JSON when the process ends.
 
 py-spy's speedscope output has no timestamps, so it cannot tell a step boundary from the chats around it;
 these samples can (wall-clock epoch seconds, as the engine's call records in `run_steps`). Spans, each
@@ -21,6 +23,7 @@ import time
 from functools import wraps
 
 MAX_DEPTH = 80
+THREADS = ("main", "turing-conversations")  # the sampled threads, by name; a sample lists each one alive
 
 
 class Probe:
@@ -28,9 +31,8 @@ class Probe:
         self.out, self.interval = out, interval
         self.started = time.time()
         self.names: dict[str, int] = {}  # "file:function" -> index, so a sample is a tuple of ints
-        self.samples: list[tuple[float, tuple[int, ...]]] = []
+        self.samples: list[tuple[float, dict[str, tuple[int, ...]]]] = []  # (time, {thread: stack})
         self.spans: list[tuple[str, str, float, float, str]] = []
-        self._main = threading.main_thread().ident
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, name="bench-probe", daemon=True)
 
@@ -41,14 +43,23 @@ class Probe:
             index = self.names[key] = len(self.names)
         return index
 
+    def _stack(self, frame) -> tuple[int, ...]:
+        stack = []
+        while frame is not None and len(stack) < MAX_DEPTH:  # innermost first
+            stack.append(self._name(frame.f_code))
+            frame = frame.f_back
+        return tuple(stack)
+
     def _sample(self) -> None:
+        main = threading.main_thread()
         while not self._stop.wait(self.interval):
-            frame = sys._current_frames().get(self._main)
-            stack = []
-            while frame is not None and len(stack) < MAX_DEPTH:  # innermost first
-                stack.append(self._name(frame.f_code))
-                frame = frame.f_back
-            self.samples.append((time.time(), tuple(stack)))
+            frames = sys._current_frames()
+            idents = {"main": main.ident}
+            for thread in threading.enumerate():  # a run's conversations thread is started by its step
+                if thread.name in THREADS[1:]:
+                    idents[thread.name] = thread.ident
+            self.samples.append((time.time(), {name: self._stack(frames[i]) for name, i in idents.items()
+                                               if i in frames}))
 
     def span(self, kind: str, detail: str, start: float) -> None:
         self.spans.append((kind, detail, start, time.time(), threading.current_thread().name))

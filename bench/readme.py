@@ -65,31 +65,46 @@ def overhead_md(rows: list) -> str:
     return "\n".join(lines)
 
 
+def _sampled(w: dict) -> str:
+    return " / ".join(f"{fmt(w['threads'].get(name, {}).get('sampled_seconds'))}" for name in THREADS)
+
+
+THREADS = ("conversations", "main")
+
+
 def boundaries_md(r: dict) -> str:
     t = r["total"]
     n = max(1, t["boundaries"])
     lines = [f"`turing run` of {r['postings']} postings in waves of {r['wave_size']}, {r['request_seconds'] * 1000:g} ms "
              f"per call, {r['load_seconds']} s per model load: {r['wall']:.2f} s; {t['boundaries']} boundaries between "
-             f"LLM steps, {t['seconds']:.2f} s in all ({t['seconds'] / n:.2f} s each). Load average "
-             f"{', '.join(f'{x:.1f}' for x in r['load_average'])}.", "",
+             f"LLM steps, {t['seconds']:.2f} s in all ({t['seconds'] / n:.2f} s each, {t['seconds'] / r['wall']:.0%} of "
+             f"the run). Load average {', '.join(f'{x:.1f}' for x in r['load_average'])}.", "",
              "Each boundary (from one LLM step's last answer to the next one's first request; the Python steps between "
-             "are part of it):", "", *header(("boundary", "s", "sampled s"))]
-    lines += [row([w["name"], fmt(w["seconds"]), fmt(w["sampled_seconds"])]) for w in r["windows"]]
+             "are part of it), with the seconds sampled in each thread:", "",
+             *header(("boundary", "s", "sampled s: conversations / main thread"))]
+    lines += [row([w["name"], fmt(w["seconds"]), _sampled(w)]) for w in r["windows"]]
     for w in r["windows"]:
         if not w["boundary"]:
-            phases = ", ".join(f"{name} {sec:.2f} s" for name, sec in list(w["phases"].items())[:5])
+            main = w["threads"].get("main", {"phases": {}})
+            phases = ", ".join(f"{name} {sec:.2f} s" for name, sec in list(main["phases"].items())[:5])
             shown = list(w["spans"])[:4] + \
                 [k for k in list(w["spans"])[4:] if k.startswith("spawn")]  # the compute-log capture's processes
             spans = ", ".join(f"{name} {w['spans'][name]['count']}x {w['spans'][name]['seconds']:.2f} s" for name in shown)
-            lines += ["", f"{w['name']}: {phases}; spans: {spans or 'none'}."]
-    lines += ["", "Where the boundaries' time goes, summed over them (stack samples of the main thread):", "",
-              *header(("phase", "s", "share"))]
-    total = sum(t["phases"].values()) or 1
-    lines += [row([name, fmt(s), f"{s / total:.0%}"]) for name, s in t["phases"].items() if s >= 0.005]
-    lines += ["", *header(("what the thread was doing", "s", "share"))]
-    lines += [row([name, fmt(s), f"{s / total:.0%}"]) for name, s in t["kinds"].items() if s >= 0.005]
-    lines += ["", "Exact spans inside the boundaries (Dagster events stored, HTTP requests, processes spawned):", "",
-              *header(("span", "count", "s", "ms each"))]
+            lines += ["", f"{w['name']} (main thread): {phases}; spans: {spans or 'none'}."]
+    for thread in THREADS:
+        mine = t["threads"].get(thread)
+        if not mine:
+            continue
+        total = t["seconds"] or 1
+        what = ("the critical path: the next conversation starts when this thread reaches its first request"
+                if thread == "conversations" else "recording the finished conversation, alongside")
+        lines += ["", f"Where the boundaries' time goes in the {thread} thread ({what}), summed over them, as a share "
+                      "of the boundaries' seconds (stack samples):", "", *header(("phase", "s", "share"))]
+        lines += [row([name, fmt(s), f"{s / total:.0%}"]) for name, s in mine["phases"].items() if s >= 0.005]
+        lines += ["", *header(("what the thread was doing", "s", "share"))]
+        lines += [row([name, fmt(s), f"{s / total:.0%}"]) for name, s in mine["kinds"].items() if s >= 0.005]
+    lines += ["", "Exact spans inside the boundaries (Dagster events stored, HTTP requests, processes spawned; "
+                  "the thread in brackets):", "", *header(("span", "count", "s", "ms each"))]
     lines += [row([name, v["count"], fmt(v["seconds"]), fmt(1000 * v["seconds"] / v["count"], 1)])
               for name, v in t["spans"].items() if v["seconds"] >= 0.005]
     return "\n".join(lines)

@@ -39,7 +39,8 @@ def slots_markdown(result: dict) -> str:
              "while the simulator holds its slot (its nominal inference seconds plus its event loop's lateness, which "
              "grows with the client's load on it), nominal: each chat counted at the configured seconds. Turing's own s: "
              "`turing run`'s wall minus the bare loop's seconds (first call to last answer) minus Dagster's floor "
-             "(a fresh process materialising one partition of no-op assets on a fresh instance). "
+             "(a fresh process materialising one partition of as many no-op assets as the workflow has conversations, "
+             "in one multi-asset step as Turing's job runs them, on a fresh instance). "
              "Fastest of the rounds for SQLite, the bare loop and the floor; PostgreSQL once. " + _load_line(result),
              "", *header(SLOT_COLUMNS)]
     for s in result["slots"]:
