@@ -96,7 +96,8 @@ def postings_file(tmp: Path, n: int, prefix: str = "b", seed: int = 3001, conten
     with path.open("w") as out:
         for i in range(n):
             record, pid = dict(records[i % len(records)]), f"{prefix}{i:07d}"
-            record["job_description"] = "" if i % every else f"{record['job_description']}\n\nReference: {pid}."
+            empty = content_share <= 0 or i % every
+            record["job_description"] = "" if empty else f"{record['job_description']}\n\nReference: {pid}."
             out.write(json.dumps({**record, "posting_id": pid}) + "\n")
     return path
 

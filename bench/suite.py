@@ -8,14 +8,16 @@ one model resident at a time). Parts (`--only`, comma-separated):
   or TURING_TEST_DATABASE_URL is set) beside the bare client loop replaying its calls and Dagster's floor
   (bench/floor.py): slot use of both, Turing's own seconds beyond bare + floor (bench/side.py);
 - order: Turing beside the naive loop, the old grouping, the bare loop and the ideal (bench/side.py);
-- edit: a one-word prompt edit on finished postings: plain run, `turing plan`, `--stale` (bench/edit.py);
+- edit: a one-word prompt edit on finished postings: plain run, `turing plan`, `--stale`, on a small history and
+  on a large one asking for the same work (bench/edit.py);
 - history, backlog: new postings on top of history; peak RSS over a backlog (bench/history.py).
 
 Every Turing run starts from a fresh store and Dagster home: nothing is answered from an earlier run's
 stored answers unless reuse is what the part measures (edit).
 
     python bench/suite.py [--latencies 0.01:900,0.2:300] [--repeat 2] [--postings 150] [--edit-postings 3000]
-                          [--history 10000,50000] [--new 500] [--backlog 10000,50000,100000] [--only ...]
+                          [--edit-history 20000] [--history 10000,50000] [--new 500] [--backlog 10000,50000,100000]
+                          [--only ...]
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--floor-assets", type=int, default=ASSETS, help="slots: no-op assets of Dagster's floor")
     p.add_argument("--postings", type=int, default=150, help="order: postings beside the naive loop and old grouping")
     p.add_argument("--edit-postings", type=int, default=3000, help="edit: finished postings before the edit")
+    p.add_argument("--edit-history", type=int, default=20_000,
+                   help="edit: finished postings without a description added for the large history (0: small only)")
     p.add_argument("--history", type=sizes, default=[10_000, 50_000], help="history sizes, comma-separated")
     p.add_argument("--new", type=int, default=500, help="new postings run on top of each history")
     p.add_argument("--history-repeat", type=int, default=2, help="new batches run per history size (fastest kept)")

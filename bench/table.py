@@ -10,8 +10,9 @@ ORDER_COLUMNS = ("variant", "model loads", "LLM calls", "wall s", "wall/ideal", 
 HISTORY_COLUMNS = ("history postings", "first run, nothing pending s", "nothing pending s", "status s",
                    "new postings s (fastest of the repeats)", "its CPU s", "peak RSS MB", "LLM calls of each repeat")
 BACKLOG_COLUMNS = ("backlog postings", "LLM calls", "model loads", "wall s", "peak RSS MB")
-EDIT_COLUMNS = ("finished postings", "plain run: calls", "plain run says stale", "`turing plan`: calls of the edited step",
-                "`--stale`: calls made", "calls needed", "made/needed", "sent twice", "answered before")
+EDIT_COLUMNS = ("history", "finished postings", "plain run: calls", "plain run says stale",
+                "`turing plan`: calls of the edited step", "`--stale`: calls made", "calls needed", "made/needed",
+                "sent twice", "answered before", "`--stale` s", "`--stale` CPU s", "`--stale` wall, CPU / small history")
 
 
 def fmt(value, digits: int = 2) -> str:
@@ -78,19 +79,29 @@ def order_markdown(result: dict) -> str:
 
 def edit_markdown(result: dict) -> str:
     e = result["edit"]
-    plan = e["plan"]
     lines = [f"### Prompt edit on history: one word of {e['edited']['conversation']}'s prompt "
              f"({e['edited']['from']!r} -> {e['edited']['to']!r})", "",
-             "Calls needed: the requests a fresh store with the edited definitions sends for the same postings that "
-             "the history never sent (counted from the simulator's log, not by Turing). Target: made/needed 1.00, "
-             "the plain run 0 calls.", "", *header(EDIT_COLUMNS),
-             row([e["postings"], e["plain_run"]["calls"], "yes" if e["plain_run"]["says_stale"] else "no",
-                   f"{plan['edited_step_calls']}{'' if plan['exact'] else ' (upper bound)'}", e["stale_run"]["calls"],
-                   e["calls_needed"], fmt(e["ratio"]), e["sent_twice"], e["answered_before"]]), ""]
-    per_step = ", ".join(f"{name} {v['made']}/{v['needed']}" for name, v in e["per_step"].items())
-    lines += [f"Per step, made/needed: {per_step}. Needed but not sent: {e['needed_not_sent']}; sent but not needed: "
-              f"{e['sent_not_needed']}.", ""]
-    return "\n".join(lines)
+             f"Small history: {e['postings']} finished postings with descriptions; large: the same and more finished "
+             "postings without one, which end their route before the edited step, so both ask for the same work "
+             "and the large one's `--stale` seconds beside the small one's are what the history adds. Calls needed: "
+             "the requests a fresh store with the edited definitions sends for the postings with descriptions that "
+             "the history never sent (counted from the simulator's log, not by Turing). Targets: made/needed 1.00, "
+             "the plain run 0 calls, the large history's cost beside the small one's.", "", *header(EDIT_COLUMNS)]
+    for r in e["rows"]:
+        plan, stale = r["plan"], r["stale_run"]
+        lines.append(row([r["history"], r["finished_postings"], r["plain_run"]["calls"],
+                          "yes" if r["plain_run"]["says_stale"] else "no",
+                          f"{plan['edited_step_calls']}{'' if plan['exact'] else ' (upper bound)'}", stale["calls"],
+                          r["calls_needed"], fmt(r["ratio"]), r["sent_twice"], r["answered_before"], fmt(stale["wall"]),
+                          fmt(stale["cpu"]), f"{fmt(stale['wall_over_small'])}, {fmt(stale['cpu_over_small'])}"]))
+    lines.append("")
+    for r in e["rows"]:
+        per_step = ", ".join(f"{name} {v['made']}/{v['needed']}" for name, v in r["per_step"].items())
+        same = "" if r["history"] == "small" else \
+            f"; its history run asked {'the same requests as' if r['same_history_requests'] else 'OTHER requests than'} the small one's"
+        lines.append(f"{r['history'].capitalize()} history, per step, made/needed: {per_step}. Needed but not sent: "
+                     f"{r['needed_not_sent']}; sent but not needed: {r['sent_not_needed']}{same}.")
+    return "\n".join(lines + [""])
 
 
 def history_markdown(result: dict) -> str:

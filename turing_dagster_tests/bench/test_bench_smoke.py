@@ -22,7 +22,7 @@ def test_a_tiny_bench_writes_the_tables_and_the_json(tmp_path, monkeypatch):
     monkeypatch.delenv("TURING_BENCH_DATABASE_URL", raising=False)
     monkeypatch.delenv("TURING_TEST_DATABASE_URL", raising=False)
     out = tmp_path / "results"
-    suite.main(["--latencies", "0.001:3", "--repeat", "1", "--postings", "2", "--edit-postings", "2",
+    suite.main(["--latencies", "0.001:3", "--repeat", "1", "--postings", "2", "--edit-postings", "2", "--edit-history", "3",
                 "--history", "10", "--new", "1", "--backlog", "10", "--quick", "--history-repeat", "1",
                 "--backlog-content", "0.5", "--load-seconds", "0.01", "--request-seconds", "0.001", "--out-dir", str(out)])
     result = json.loads((out / "bench.json").read_text())
@@ -40,14 +40,18 @@ def test_a_tiny_bench_writes_the_tables_and_the_json(tmp_path, monkeypatch):
     # the baselines render every turn of a chat, as Turing sends them: the same number of calls
     assert order["naive loop"]["requests"] == order["old grouping"]["requests"] == order["turing (sqlite)"]["requests"]
 
-    edit = result["edit"]
-    assert edit["plain_run"]["calls"] == 0 and edit["plain_run"]["says_stale"]
-    assert edit["calls_needed"] > 0 and math.isfinite(edit["ratio"])
+    small, large = result["edit"]["rows"]
+    for edit in (small, large):
+        assert edit["plain_run"]["calls"] == 0 and edit["plain_run"]["says_stale"]
+        assert edit["calls_needed"] > 0 and math.isfinite(edit["ratio"])
+    # postings without a description end before the edited step: the large history asks for the same work
+    assert large["finished_postings"] == small["finished_postings"] + 3 and large["same_history_requests"]
+    assert large["calls_needed"] == small["calls_needed"] and math.isfinite(large["stale_run"]["wall_over_small"])
     assert set(result["history"]["sizes"]) == {"10"} and set(result["backlog"]["sizes"]) == {"10"}
 
     table = (out / "bench.md").read_text()
     for first, columns, body in ((SLOT_COLUMNS[0], SLOT_COLUMNS, 1), (ORDER_COLUMNS[0], ORDER_COLUMNS, 5),
-                                 (EDIT_COLUMNS[0], EDIT_COLUMNS, 1), (HISTORY_COLUMNS[0], HISTORY_COLUMNS, 1),
+                                 (EDIT_COLUMNS[0], EDIT_COLUMNS, 2), (HISTORY_COLUMNS[0], HISTORY_COLUMNS, 1),
                                  (BACKLOG_COLUMNS[0], BACKLOG_COLUMNS, 1)):
         lines = _table(table, first)
         assert len(lines) == 2 + body and all(line.count("|") == len(columns) + 1 for line in lines)
