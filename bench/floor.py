@@ -1,15 +1,15 @@
 """Dagster's floor: what a run costs Dagster itself, with nothing to do in its steps.
 
-Six no-op assets in one multi-asset (one Dagster step materializing each of them, as Turing's job runs a
-workflow's conversations), partitioned by dynamic partitions as Turing's waves are, in one asset job run
-with `execute_in_process` (the in-process executor, console logs at CRITICAL: as `turing run` runs its job)
-on the DAGSTER_HOME of the environment. `--prepare` creates that instance's storage and exits, as `turing
-init` does before a measured `turing run`; the measured process then registers one partition and
-materializes it: start-up (interpreter, `import dagster`, definitions, the instance), the run's
-events, its compute-log capture. `bench/suite.py` times the process; it prints its own seconds after
-the imports, for reference.
+No-op assets (`--assets`; bench/suite.py gives the workflow's conversation count) in one multi-asset
+(one Dagster step materializing each of them, as Turing's job runs a workflow's conversations),
+partitioned by dynamic partitions as Turing's waves are, in one asset job run with `execute_in_process`
+(the in-process executor, console logs at CRITICAL: as `turing run` runs its job) on the DAGSTER_HOME of
+the environment. `--prepare` creates that instance's storage and exits, as `turing init` does before a
+measured `turing run`; the measured process then registers one partition and materializes it: start-up
+(interpreter, `import dagster`, definitions, the instance), the run's events, its compute-log capture.
+`bench/suite.py` times the process; it prints its own seconds after the imports, for reference.
 
-    DAGSTER_HOME=... python bench/floor.py [--prepare] [--assets 6]
+    DAGSTER_HOME=... python bench/floor.py [--prepare] [--assets 8]
 """
 
 # No `from __future__ import annotations`: Dagster reads the assets' annotations.
@@ -17,7 +17,7 @@ import argparse
 import json
 import time
 
-ASSETS = 6
+ASSETS = 8  # job_posting_pipeline's conversations
 PARTITIONS = "floor_waves"
 
 

@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h  # noqa: E402
 from bench.edit import prompt_edit  # noqa: E402
-from bench.floor import ASSETS  # noqa: E402
 from bench.history import backlog, history  # noqa: E402
 from bench.side import latency, order  # noqa: E402
 from bench.table import markdown  # noqa: E402
@@ -63,7 +62,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--latencies", type=_latencies, default=_latencies("0.01:900,0.2:300"),
                    help="slots: inference seconds per call and postings, SECONDS:POSTINGS comma-separated")
     p.add_argument("--repeat", type=int, default=2, help="slots: rounds of Turing, bare loop and floor (fastest kept)")
-    p.add_argument("--floor-assets", type=int, default=ASSETS, help="slots: no-op assets of Dagster's floor")
+    p.add_argument("--floor-assets", type=int, default=None,
+                   help="slots: no-op assets of Dagster's floor (default: the workflow's conversations)")
     p.add_argument("--postings", type=int, default=150, help="order: postings beside the naive loop and old grouping")
     p.add_argument("--edit-postings", type=int, default=3000, help="edit: finished postings before the edit")
     p.add_argument("--edit-history", type=int, default=20_000,
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 
     plan = _plan()
+    args.floor_assets = args.floor_assets or len(plan.steps)  # one materialization per conversation, as Turing's
     started = time.perf_counter()
     load_before = os.getloadavg()
     result: dict = {"simulator": {"load_seconds": args.load_seconds, "request_seconds": args.request_seconds,
