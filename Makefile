@@ -31,7 +31,8 @@ test: install
 quick: install
 	$(BIN)/python -m pytest -q -n 2 -m "not slow and not postgres and not browser"
 
-## benchmarks against the simulator; results in bench/results/ (bench.md: the table; BENCH_ARGS="--postings 50 ..." to scale)
+## benchmarks against the simulator: bench/results/*.json and the tables of bench/README.md, regenerated in place
+## (BENCH_ARGS goes to bench/suite.py, e.g. BENCH_ARGS="--latencies 0.01:100 --repeat 1 --edit-postings 200" for a quick run)
 bench: install
 	mkdir -p bench/results
 	$(BIN)/python bench/model_session.py --out bench/results/model_session.json
@@ -39,6 +40,8 @@ bench: install
 	$(BIN)/python bench/hosts.py --out bench/results/hosts.json
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 	$(BIN)/python bench/overhead.py --out bench/results/overhead.json
+	$(BIN)/python bench/boundaries.py --out bench/results/boundaries.json
+	$(BIN)/python bench/readme.py
 
 ## operator scenarios against real processes (kills, faults, restarts, concurrent runs, bad files): a table;
 ## PostgreSQL rows too when TURING_TEST_DATABASE_URL is set (a database of its own: its tables are dropped)

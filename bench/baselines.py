@@ -7,7 +7,8 @@
   postings at different steps mix within a round, so models come back round after round.
 
 Both use the engine's own prompt rendering, routing and Python actors and the official `ollama`
-client, but no Dagster, no store and no checkpoints: they show the cost of the order alone.
+client, but no Dagster, no store and no checkpoints: they show the cost of the order alone. A
+conversation of several turns is one chat, each turn sent with the chat so far, as Turing sends it.
 
     python bench/baselines.py naive|grouped POSTINGS.jsonl --host URL [--slots 4]
 """
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import ollama
 
-from turing_dagster.steps.prompts import build_messages
+from turing_dagster.steps.prompts import system_messages, turn_message
 from turing_dagster.steps.python_side import as_text, resolve_python_actor
 from turing_dagster.workflows.loader import load_workflows
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
@@ -40,15 +41,24 @@ class Runner:
         if conv.is_python:
             output = as_text(self.actors[conv.name](dict(posting), dict(outputs)))
         else:
-            reply = self.client.chat(
-                model=step.model, messages=build_messages(step, posting, outputs), format=conv.format,
-                options=self.plan.workflow.options_for(conv.name),
-            )
-            output = reply.message.content or ""
-            self.calls += 1
+            output = self.chat(step, posting, outputs)
         outputs[conv.name] = output
         target = next_after(self.plan.workflow, conv.name, output)
         return self.plan.by_name[target] if target else None
+
+
+    def chat(self, step: PlannedStep, posting: dict, outputs: dict) -> str:
+        """Every turn of the conversation in one chat; the last answer is its output."""
+        conv = step.conversation
+        messages, answers = system_messages(conv, posting, outputs), []
+        for index, turn in enumerate(conv.turns):
+            messages.append(turn_message(conv, index, posting, outputs, answers))
+            reply = self.client.chat(model=step.model, messages=messages, format=turn.format,
+                                     options=self.plan.workflow.options_for(conv.name))
+            answers.append(reply.message.content or "")
+            messages.append({"role": "assistant", "content": answers[-1]})
+            self.calls += 1
+        return answers[-1]
 
 
 def naive(runner: Runner, postings: list[dict]) -> None:

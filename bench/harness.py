@@ -30,10 +30,11 @@ class Measured:
     cpu_seconds: float = 0.0  # user + system of the child: less noisy than wall on a shared machine
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> Measured:
-    """Like run_child, with the child's own ru_maxrss from wait4 (Linux: kilobytes)."""
+def run_measured(args: list[str], env: dict[str, str], interpreter: bool = True) -> Measured:
+    """A child process (this Python running `args`, or `args` itself), with its own ru_maxrss from wait4
+    (Linux: kilobytes)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, *args] if interpreter else args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -79,7 +80,10 @@ def reset_database(url: str) -> None:
 def postings_file(tmp: Path, n: int, prefix: str = "b", seed: int = 3001, content_share: float = 1.0) -> Path:
     """`n` enabled sample-like postings with descriptions long enough to go through every step.
 
-    With `content_share` < 1, the others have an empty description: they end at the first step.
+    Every description ends with its posting id, so no two postings (of this file or of another prefix)
+    render the same request: Turing answers identical requests once, and a bench that repeated a
+    posting would measure that reuse instead of the model calls. With `content_share` < 1, the others
+    have an empty description: they end at the first step.
     """
     from turing_dagster.sample_data.generate_postings import build_postings
 
@@ -91,10 +95,10 @@ def postings_file(tmp: Path, n: int, prefix: str = "b", seed: int = 3001, conten
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as out:
         for i in range(n):
-            record = dict(records[i % len(records)])
-            if i % every:
-                record["job_description"] = ""
-            out.write(json.dumps({**record, "posting_id": f"{prefix}{i:07d}"}) + "\n")
+            record, pid = dict(records[i % len(records)]), f"{prefix}{i:07d}"
+            empty = content_share <= 0 or i % every
+            record["job_description"] = "" if empty else f"{record['job_description']}\n\nReference: {pid}."
+            out.write(json.dumps({**record, "posting_id": pid}) + "\n")
     return path
 
 
@@ -152,3 +156,39 @@ def checkpoint_rows(url: str) -> int:
             return conn.execute(sa.text("SELECT count(*) FROM posting_state_checkpoints")).scalar_one()
     finally:
         engine.dispose()
+
+
+def chat_calls(sim) -> list[dict]:
+    """The chat requests the simulator received since its last reset, in arrival order (loads excluded)."""
+    return [r for r in sim.requests() if r["endpoint"] == "chat" and r.get("messages")]
+
+
+def request_text(body: dict) -> str:
+    """What identifies a request: model, messages, format and options (two equal texts: one answer)."""
+    return json.dumps([body["model"].split(":latest")[0], body["messages"], body.get("format"), body.get("options")],
+                      sort_keys=True)
+
+
+def slot_use(timeline: dict, slots: int, request_seconds: float | None = None) -> dict:
+    """Busy slot-seconds over available slot-seconds from the first chat's start to the last chat's end,
+    the time the server spent loading a model in between excluded (nobody could use a slot then).
+
+    `slot_use` counts each chat as long as the simulator held its slot: the configured inference seconds
+    plus however late its event loop woke up, which grows with the load a client puts on it;
+    `slot_use_nominal` counts each chat as `request_seconds`, as a GPU's fixed inference time would."""
+    chats = [e for e in timeline["events"] if e["type"] == "inference" and e.get("kind") == "chat"]
+    if not chats:
+        return {"slot_use": None, "slot_use_nominal": None, "chat_span_s": 0.0, "load_s_in_span": 0.0,
+                "busy_slot_s": 0.0}
+    first, last = min(e["start"] for e in chats), max(e["end"] for e in chats)
+    loads = sorted((max(e["start"], first), min(e["end"], last)) for e in timeline["events"] if e["type"] == "load")
+    loading, reach = 0.0, first
+    for s, e in loads:  # the union of the load intervals within the span
+        s = max(s, reach)
+        if e > s:
+            loading, reach = loading + e - s, e
+    busy = sum(e["end"] - e["start"] for e in chats)
+    available = slots * max(last - first - loading, 1e-9)
+    nominal = len(chats) * request_seconds / available if request_seconds is not None else None
+    return {"slot_use": busy / available, "slot_use_nominal": nominal, "chat_span_s": last - first,
+            "load_s_in_span": loading, "busy_slot_s": busy}

@@ -2,7 +2,7 @@
 its calls, on one simulator, repeated; wall/bare from each round and the processes' own CPU seconds.
 
 The `wall/bare` column of `bench/suite.py --only side` without the naive loop and the old grouping (a
-minute of the budget), at two sizes, so that the fixed cost (start-up, Dagster's per-step events, the QA
+minute of the budget), at two sizes, so that the fixed cost (start-up, Dagster's run and asset events, the QA
 checks, the GPU timeline) and the cost per call can be told apart:
 
     cpu(turing) - cpu(bare) = fixed + per_call x calls   (least squares over the sizes and rounds)
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h  # noqa: E402
-from bench.suite import _pg_url, child_row, turing_row  # noqa: E402
+from bench.side import child_row, pg_url, turing_row  # noqa: E402
 
 
 def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     profile = ModelProfile(load_seconds=0.05, request_seconds=0.01, token_seconds=0.0)
     config = SimulatorConfig(default_profile=profile, parallel=4, max_loaded_models=1)
-    stores = [("sqlite", None)] + ([("postgresql", _pg_url())] if args.pg and _pg_url() else [])
+    stores = [("sqlite", None)] + ([("postgresql", pg_url())] if args.pg and pg_url() else [])
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="turing-overhead-") as tmp, start_simulator(config, port=0) as sim:
         root = Path(tmp)
