@@ -24,7 +24,8 @@ def classify(plan: WorkflowPlan, step: PlannedStep, states: list[PostingState], 
     conv_id = step.conversation.conversation_id
     for ps in states:
         s = ps.standing
-        own_current = ps.own is not None and ps.own.code_version == step.version and ps.own.status != "failed"
+        own_current = (ps.own is not None and ps.own.status != "failed"
+                       and plan.is_current(step, ps.own.code_version, ps.own.status))
         if s.at > step.index or (own_current and reaches(plan, s.at, step.index)):
             split.done += 1  # (the latter: a sibling at `at` has not written its row yet)
         elif not reaches(plan, s.at, step.index):

@@ -57,8 +57,16 @@ def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
     steps = {}
     for s in plan.steps:
         cid = s.conversation.conversation_id
-        current = counts.get((cid, s.version), {})
-        stale = sum(n for (c, v), by in counts.items() if c == cid and v != s.version for n in by.values())
+        current = dict(counts.get((cid, s.version), {}))
+        stale = 0
+        for (c, v), by in counts.items():
+            if c != cid or v == s.version:
+                continue
+            for status, n in by.items():
+                if plan.is_current(s, v, status):  # a skip stamped with the version of the step that routed past
+                    current[status] = current.get(status, 0) + n
+                else:
+                    stale += n
         steps[cid] = StepProgress(asset_name(s.conversation), cid, s.conversation.execution_order, s.conversation.actor,
                                   *(current.get(k, 0) for k in ("completed", "skipped", "failed")), stale=stale,
                                   reused=reused.get((cid, s.version), 0))

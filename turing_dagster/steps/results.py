@@ -64,14 +64,16 @@ def storable_problem(value: Any, where: str = "answer") -> str | None:
     return None
 
 
-def step_checkpoint(step: PlannedStep, ps: PostingState, status: str, next_id: int | None, **fields: Any) -> Checkpoint:
-    """This step's checkpoint for one posting, stamped with the step's cumulative version and the wave."""
+def step_checkpoint(step: PlannedStep, ps: PostingState, status: str, next_id: int | None,
+                    version: str | None = None, **fields: Any) -> Checkpoint:
+    """This step's checkpoint for one posting, stamped with the step's cumulative version (or `version`)
+    and the wave."""
     return Checkpoint(
         posting_id=ps.posting_id,
         conversation_id=step.conversation.conversation_id,
         status=status,
         next_conversation_id=next_id,
-        code_version=step.version,
+        code_version=version or step.version,
         wave_key=ps.wave_key,
         **fields,
     )
@@ -99,7 +101,8 @@ class CheckpointRecorder:
         chunk.rows.append(PostingRows(cp, updates, answers, self._voids(ps, cp)))
 
     def skipped(self, ps: PostingState, next_id: int | None, chunk: Chunk) -> None:
-        self._add(ps, step_checkpoint(self.step, ps, "skipped", next_id), chunk, [], [])
+        version = self.plan.skip_version(self.step, ps.standing.routed if ps.standing else None)
+        self._add(ps, step_checkpoint(self.step, ps, "skipped", next_id, version), chunk, [], [])
         self.stats.record(ps.wave_key, "skipped", ps.posting_id, None, None)
 
     def completed(

@@ -1,6 +1,9 @@
 """Where each admitted posting stands under the current definitions: the one rule, in SQL.
 
-A checkpoint is current when its code_version is its plan step's cumulative version. A posting's
+A checkpoint is current when its code_version is its plan step's cumulative version; a `skipped` row also
+when it carries the cumulative version of an earlier step of the plan (the step whose route passed this
+one: the skip depends on that step and those before it, not on the skipped step's own definition, so an
+edit of a later step leaves the postings whose route ended before it alone). A posting's
 *prefix* is the run of current completed/skipped rows from the plan's first step on; the first step
 after it (`at`) says what the posting is:
 
@@ -87,6 +90,7 @@ class Standing:
     retryable: bool = False
     failed: bool = False  # STALE: a failure under an earlier definition
     next_id: int | None = None  # where the prefix's last completed row sends it (None: END, or no prefix)
+    routed: int | None = None  # the plan index of that row: the step whose route a skip of a later one follows
 
 
 def _steps(steps: StepVersions) -> sa.Subquery:
@@ -104,7 +108,9 @@ def _per_posting(workflow_id: int, steps: StepVersions, wave_keys: Sequence[str]
     posting goes; a skipped row passes the route on, and a sibling's may have been written first)."""
     s = _steps(steps)
     retryable = psc.c.state_snapshot["retryable"].as_boolean()
-    current = psc.c.code_version == s.c.ver
+    # the plan index of the step a row's version is the cumulative version of (NULL: none of this plan)
+    made_at = sa.case({ver: i for i, (_, ver, _) in enumerate(steps)}, value=psc.c.code_version, else_=sa.null())
+    current = sa.or_(psc.c.code_version == s.c.ver, sa.and_(psc.c.status == "skipped", made_at < s.c.idx))
     code = sa.case(
         (psc.c.status.is_(None), s.c.idx * 8 + _MISSING),
         (sa.and_(current, psc.c.status != "failed"), sa.null()),
@@ -164,7 +170,7 @@ def standing_query(workflow_id: int, steps: StepVersions, wave_keys: Sequence[st
     return (
         sa.select(
             p.c.wave_key, p.c.posting_id, state.label("state"), at.label("at"), retryable.label("retryable"),
-            failed.label("failed"), nxt.label("next_id"),
+            failed.label("failed"), nxt.label("next_id"), p.c.routed.label("routed"),
         )
         .select_from(
             p.outerjoin(
@@ -179,7 +185,8 @@ def standing_query(workflow_id: int, steps: StepVersions, wave_keys: Sequence[st
 
 def _standings(rows: Iterable[sa.Row]) -> Iterable[Standing]:
     for r in rows:
-        yield Standing(r.posting_id, r.wave_key, State(r.state), r.at, bool(r.retryable), bool(r.failed), r.next_id)
+        yield Standing(r.posting_id, r.wave_key, State(r.state), r.at, bool(r.retryable), bool(r.failed), r.next_id,
+                       r.routed)
 
 
 def wave_standings(engine: sa.Engine, workflow_id: int, steps: StepVersions, wave_key: str) -> dict[str, Standing]:

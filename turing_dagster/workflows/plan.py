@@ -84,6 +84,16 @@ class WorkflowPlan:
     def by_id(self) -> dict[int, PlannedStep]:
         return {s.conversation.conversation_id: s for s in self.steps}
 
+    def is_current(self, step: PlannedStep, version: str | None, status: str) -> bool:
+        """Whether a row of `step` made under `version` is current (the rule store/standing.py applies in SQL)."""
+        if version == step.version:
+            return True
+        return status == "skipped" and any(s.version == version for s in self.steps[: step.index])
+
+    def skip_version(self, step: PlannedStep, routed: int | None) -> str:
+        """What a skip of `step` is stamped with: the version of the step whose route passed it."""
+        return self.steps[routed].version if routed is not None and routed < step.index else step.version
+
     @cached_property
     def groups(self) -> list[list[PlannedStep]]:
         """The steps by execution order, each group in plan order. Siblings (one group) are independent:

@@ -109,13 +109,18 @@ def test_an_edited_prompt_leaves_results_stale_until_asked_then_redoes_only_that
     assert run(engine, instance).ok
     edit_workflows(workflows_dir, tmp_path / "wf", monkeypatch, "Grade the summary.", "Grade the summary strictly.")
     before = {s.step: s for s in progress(engine, WorkflowPlan(workflow())).steps}
-    # status tells the truth before any run: every graded result is stale, nothing is pending
-    assert before["03_grade"].stale == len(ids)  # every posting's row there, skipped ones too
+    # status tells the truth before any run: every graded result is stale, nothing is pending; a skip of
+    # grade decided by an earlier step stays current (the edit changes nothing for that posting there)
+    graded = {r.posting_id for r in rows(engine) if r.conversation_id == 903 and r.status == "completed"}
+    assert before["03_grade"].stale == len(graded) and before["03_grade"].skipped == len(ids) - len(graded)
+    # stale postings: those with a result at grade or after it (their later versions include grade's)
+    later = {s.conversation.conversation_id for s in WorkflowPlan(workflow()).steps[2:]}
+    affected = {r.posting_id for r in rows(engine) if r.conversation_id in later and r.status == "completed"}
     assert before["03_grade"].completed == 0 and before["02_summarize"].stale == 0
     assert sum(s.pending for s in before.values()) == 0
     sim.reset()
     plain = run(engine, instance)  # a plain run never re-processes history on its own, and says so
-    assert plain.ok and plain.ranges == [] and sim.requests() == [] and plain.stale == len(ids)
+    assert plain.ok and plain.ranges == [] and sim.requests() == [] and plain.stale == len(affected)
     report = run(engine, instance, scope=Scope(stale=True))
     assert report.ok and report.ranges == [("w000001", "w000001")]
     prompts = [m["content"] for b in sim.requests() for m in b.get("messages", [])]

@@ -18,7 +18,7 @@ from turing_dagster.workflows.loader import parse_workflow
 from turing_dagster.workflows.plan import WorkflowPlan
 
 
-def _plan(prompt: str = "x") -> WorkflowPlan:
+def _plan(prompt: str = "x", d_prompt: str = "x") -> WorkflowPlan:
     # a -> b or c (siblings, one execution order), both -> d
     convs = [
         ("a", 1, [{"when": {"contains": "B"}, "goto": "b"}, {"goto": "c"}]),
@@ -28,7 +28,7 @@ def _plan(prompt: str = "x") -> WorkflowPlan:
     ]
     data = {"workflow_id": 77, "name": "q", "conversations": [
         {"conversation_id": 700 + i, "name": n, "execution_order": o, "actor": "gemma2",
-         "prompt": prompt if n == "c" else "x", "next": nxt} for i, (n, o, nxt) in enumerate(convs)]}
+         "prompt": prompt if n == "c" else d_prompt if n == "d" else "x", "next": nxt} for i, (n, o, nxt) in enumerate(convs)]}
     wf, errors = parse_workflow(data)
     assert not errors, errors
     return WorkflowPlan(wf)
@@ -38,7 +38,7 @@ def _oracle(plan: WorkflowPlan, rows: dict[int, Checkpoint]) -> tuple[State, int
     """The module docstring's rule, posting by posting."""
     for i, step in enumerate(plan.steps):
         r = rows.get(step.conversation.conversation_id)
-        current = r is not None and r.code_version == step.version
+        current = r is not None and plan.is_current(step, r.code_version, r.status)
         if current and r.status != "failed":
             continue
         if r is None:
@@ -65,6 +65,8 @@ def _seed(engine, plan, rng, n=60, wave_size=3):
                     continue
                 status = "completed" if done else rng.choice(["completed", "completed", "skipped", "failed"])
                 version = step.version if done or rng.random() < 0.8 else rng.choice(["stale", None])
+                if status == "skipped" and step.index and rng.random() < 0.5:  # stamped by the step that routed past
+                    version = rng.choice([s.version for s in plan.steps[: step.index + 1]])
                 snapshot = {"retryable": rng.random() < 0.5} if status == "failed" else {}
                 rows.append(Checkpoint(pid, step.conversation.conversation_id, status, "o", rng.choice([*ids, None]),
                                        version, wave.key, snapshot=snapshot))
@@ -117,3 +119,26 @@ def test_a_wave_is_settled_for_plain_runs_until_a_checkpoint_is_written_into_it(
     write_chunk(engine, 77, [Checkpoint("x1", 703, "failed", None, 703, d.version, wave.key, snapshot={"retryable": True})])
     (again,) = assess_waves(engine, 77, step_versions(plan), Scope(), unsettled_only=True)
     assert again.plain_work
+
+
+def test_an_edit_after_a_route_ended_leaves_that_posting_done(engine):
+    plan = _plan()
+    upsert_postings(engine, [{"posting_id": "e1", "job_title": "t", "job_description": "d"}])
+    (wave,) = admit(engine, 77, 10)
+    a, b, c, d = plan.steps
+    # a sends it to c, c ends its route: b and d are skipped, stamped with the version of the step that routed past
+    write_chunk(engine, 77, [
+        Checkpoint("e1", 700, "completed", "C", 702, a.version, wave.key),
+        Checkpoint("e1", 701, "skipped", None, 702, a.version, wave.key),
+        Checkpoint("e1", 702, "completed", "END", None, c.version, wave.key),
+        Checkpoint("e1", 703, "skipped", None, None, c.version, wave.key),
+    ])
+    for p in (plan, _plan(d_prompt="edited d")):  # d never ran for it: editing d changes nothing about it
+        (standing,) = wave_standings(engine, 77, step_versions(p), wave.key).values()
+        assert standing.state is State.DONE
+        where = progress(engine, p)
+        assert where.stale_postings == 0 and [s.skipped for s in where.steps] == [0, 1, 0, 1]
+        assert [s.stale for s in where.steps] == [0, 0, 0, 0]
+    edited_c = _plan("edited c")  # c made the route: its result and the skip it decided are stale
+    (standing,) = wave_standings(engine, 77, step_versions(edited_c), wave.key).values()
+    assert (standing.state, standing.at) == (State.STALE, 2)
