@@ -19,6 +19,8 @@ from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.cli.plan_cmd import run_preview
 from turing_dagster.settings import ui_command
 from turing_dagster.steps.held import held_by_failures
+from turing_dagster.store.engine import first_line
+from turing_dagster.store.reads import failures_in
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
 from turing_dagster.workflows.plan import WorkflowPlan
@@ -141,6 +143,12 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
     failed = sum(int(s.get("failed", 0)) for s in report.steps.values())
     if failed:
         console.print(f"{failed} posting step(s) failed: see `turing status {spec.name}`")
+        shown, total = with_reconnect(lambda: failures_in(engine, spec.workflow_id, report.ranges),
+                                      "reading failures", on_retry=lambda line: click.echo(f"warning: {line}", err=True))
+        for posting_id, conversation, error in shown:  # one line per posting: what failed, where, why
+            console.print(f"failed: posting {posting_id} at {conversation}: {first_line(error or 'no reason recorded')}")
+        if total > len(shown):
+            console.print(f"... and {total - len(shown)} more: `turing status {spec.name} --posting ID` shows one")
     # read after the runs, when a database restart the runs rode over may still be going on
     held = with_reconnect(lambda: held_by_failures(engine, WorkflowPlan(spec)), "counting held postings",
                           on_retry=lambda line: click.echo(f"warning: {line}", err=True))

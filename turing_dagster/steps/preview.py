@@ -134,6 +134,12 @@ def known_digests(plan: WorkflowPlan, answers: Answers, pool: HostPool | None) -
     """Each model's digest, for the request keys: as the workflow's hosts list it (/api/tags: no model is
     called), else as it was when an answer of it was last stored. Returns the digests and notes on the latter."""
     digests, notes = {}, []
+    try:  # one /api/tags per host, kept by the pool for the sessions below; a host that does not answer is
+        for host in pool.hosts() if pool is not None else []:  # asked once, not once per model
+            pool.digests(host)
+    except OllamaError as exc:
+        notes.append(f"digests not asked: {exc}")
+        pool = None
     for model in sorted({s.model for s in plan.steps if s.model}):
         try:
             digests[model] = pool.session(model).digest() if pool is not None else None

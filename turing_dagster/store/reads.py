@@ -46,3 +46,19 @@ def reused_counts(engine: sa.Engine, workflow_id: int) -> dict[tuple[int, str | 
     )
     with engine.connect() as conn:
         return {(c, v): n for c, v, n in conn.execute(query)}
+
+
+def failures_in(engine: sa.Engine, workflow_id: int, ranges: list[tuple[str, str]],
+                limit: int = 10) -> tuple[list[tuple[str, str, str | None]], int]:
+    """The failed rows in some ranges of waves, newest first: ([(posting_id, conversation, error)], how many
+    in all); at most `limit` are read, whatever the waves hold."""
+    where = sa.and_(psc.c.workflow_id == workflow_id, psc.c.status == "failed",
+                    sa.or_(*(psc.c.wave_key.between(a, b) for a, b in ranges)))
+    query = (
+        sa.select(psc.c.posting_id, conversations.c.canonical_name, psc.c.error)
+        .join(conversations, conversations.c.conversation_id == psc.c.conversation_id, isouter=True)
+        .where(where).order_by(psc.c.checkpoint_id.desc()).limit(limit)
+    )
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(psc).where(where)).scalar_one()
+        return [(p, c, e) for p, c, e in conn.execute(query)], int(total)

@@ -119,6 +119,8 @@ def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_pat
     turing(capsys, monkeypatch, "postings", "load", str(f))
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "1 posting step(s) failed" in out  # y7: the test actor raises for ids ending in 7
+    (line,) = [x for x in out.splitlines() if x.startswith("failed: ")]  # one line naming it, where and why
+    assert line.startswith("failed: posting y7 at risky: ")
     held = "1 posting(s) are held by a failed step; `turing run pyonly --retry-failed` retries them"
     assert held in out
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
