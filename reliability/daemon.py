@@ -27,7 +27,7 @@ def _new_home(env: Env) -> Path:
     home = env.root / "new_home"
     home.mkdir()
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    config["run_queue"]["dequeue_interval_seconds"] = 1
+    config.setdefault("run_queue", {})["dequeue_interval_seconds"] = 1
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     done = env.turing("init", DAGSTER_HOME=str(home))
     if done.returncode:

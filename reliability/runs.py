@@ -90,8 +90,11 @@ def hung_server(ctx: Ctx) -> Row:
     proc = env.popen("run", "branchy", OLLAMA_HOST=f"http://{host}", TURING_OLLAMA_CONTROL_TIMEOUT="3")
     try:
         out, err = proc.communicate(timeout=limit)
-        ok = proc.returncode not in (0, None) and _clean(err) and host in err and len(err.strip().splitlines()) == 1
+        lines = err.strip().splitlines()
+        ok = proc.returncode not in (0, None) and _clean(err) and host in err and len(lines) == 1
         message = _one_line(None, err)
+        if len(lines) > 1:  # what came before the error, as the user saw it
+            message = f"{len(lines)} lines on stderr, not one: {lines[0][:60]}... then {message}"[:200]
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
