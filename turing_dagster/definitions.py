@@ -43,5 +43,5 @@ def build_definitions(workflows_dir: str | Path | None = None) -> dg.Definitions
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """What `dagster ... -m turing_dagster` and the UI load (built when Dagster asks, once)."""
+    """What `dagster ... -m turing_dagster.definitions` and the UI load (built when Dagster asks, once)."""
     return build_definitions()

@@ -12,6 +12,7 @@ from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.schema import metadata
 
+
 def _own_database(var: str) -> str | None:
     """The PostgreSQL URL in `var`, made this pytest-xdist worker's own database (created when missing), so
     that workers running at once never drop each other's tables; set back into the environment for the

@@ -1,32 +1,30 @@
-"""Asset factory: one wave-partitioned asset per conversation, in plan order; each drives its step.
+"""Asset factory: one wave-partitioned asset per conversation, materialized in plan order; each drives its step.
 
 The asset does the step's work (steps/run_step.py): it waits for its hosts, claims its waves, asks the
 model, and hands each chunk of results to the checkpoint IO manager to persist; its QA checks run in the
-same step. Steps are ordered by `deps` (the input would carry nothing: each step reads its waves itself).
+same step. The lineage is `deps` (an input would carry nothing: each step reads its waves itself).
 """
 # No `from __future__ import annotations` here: Dagster reads the compute functions' annotations.
 
 import json
+import queue
+import threading
 from collections.abc import Iterator
 
 import dagster as dg
 
 from turing_dagster.dagster_defs.checks import check_results, check_specs
-from turing_dagster.dagster_defs.gpu_timeline import (
-    import_renderer_soon,
-    is_last_step,
-    picture_metadata,
-    run_events,
-    step_event,
-)
+from turing_dagster.dagster_defs.gpu_timeline import import_renderer_soon, picture_metadata, run_events, step_event
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.partitions import SCOPE_TAG, wave_partitions
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
 from turing_dagster.dagster_defs.run_hosts import pool_name, wait_for_hosts
+from turing_dagster.ollama.errors import OllamaError
+from turing_dagster.steps.results import StepError
 from turing_dagster.steps.run_step import StepReport, run_step
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
-from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
+from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name, resident_first
 from turing_dagster.workflows.spec import Workflow
 from turing_dagster.workflows.versions import code_version
 
@@ -79,25 +77,46 @@ def _wave_metadata(report: StepReport, wave: str, ranged: bool) -> dict:
     return meta
 
 
-def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, store: TuringStore,
-          ollama: OllamaModels, checkpoints: CheckpointIOManager) -> StepReport:
-    """One conversation over the run's waves: wait for the hosts, claim the waves, do the step."""
+def begin(context: dg.AssetExecutionContext, plan: WorkflowPlan, store: TuringStore) -> tuple[list[str], str]:
+    """The run's waves, once its hosts are free and its waves are claimed: (waves, the claim's holder)."""
     waves = sorted(context.partition_keys)  # a range hands them over unordered; read once
     workflow = plan.workflow
     wait_for_hosts(context, pool_name(workflow))
-    # each store call below is one transaction, safe to repeat after a lost connection (a database restart)
-    retry = context.log.warning
+    # one transaction, safe to repeat after a lost connection (a database restart)
     holder, missing = with_reconnect(lambda: store.claim_waves(workflow.workflow_id, waves, context.run_id),
-                                     "claiming waves", on_retry=retry)
+                                     "claiming waves", on_retry=context.log.warning)
     if missing:
         context.log.warning(f"waves not in this store, nothing to do for them: {', '.join(missing)}")
-    report = run_step(
-        store.engine(), plan, step, waves, Scope.from_tag(context.run.tags.get(SCOPE_TAG)), checkpoints.chunk_size,
-        persist=lambda chunk: checkpoints.persist(workflow.workflow_id, chunk, retry),
-        ollama=ollama, answers=store, after_chunk=lambda: store.check_claim(holder, waves),
-    )
+    return waves, holder
+
+
+def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep, store: TuringStore,
+          ollama: OllamaModels, checkpoints: CheckpointIOManager, waves: list[str], holder: str,
+          stop: threading.Event) -> StepReport:
+    """One conversation over the run's waves; a failure that stops it names the conversation. It ends after
+    the chunk in hand once `stop` is set (the run was interrupted): what is committed stays."""
+    workflow, retry = plan.workflow, context.log.warning
+
+    def after_chunk() -> None:
+        if stop.is_set():
+            raise Interrupted(step.conversation.name)
+        store.check_claim(holder, waves)
+
+    try:
+        report = run_step(
+            store.engine(), plan, step, waves, Scope.from_tag(context.run.tags.get(SCOPE_TAG)), checkpoints.chunk_size,
+            persist=lambda chunk: checkpoints.persist(workflow.workflow_id, chunk, retry),
+            ollama=ollama, answers=store, after_chunk=after_chunk,
+        )
+    except (StepError, OllamaError) as exc:
+        named = str(exc) if str(exc).startswith("conversation '") else f"conversation '{step.conversation.name}': {exc}"
+        raise StepError(named) from exc
     report.records = ollama.drain_call_records()
     return report
+
+
+class Interrupted(Exception):
+    """The run stopped while this conversation's thread was between chunks."""
 
 
 def draw(context: dg.AssetExecutionContext, plan: WorkflowPlan, store: TuringStore, reports: list[StepReport]) -> dict:
@@ -130,30 +149,87 @@ def describe(context: dg.AssetExecutionContext, plan: WorkflowPlan, report: Step
                                  "scope": report.scope.tag, **report.counts()}))
 
 
-def build_conversation_asset(plan: WorkflowPlan, step: PlannedStep) -> dg.AssetsDefinition:
-    fields = spec_fields(plan, step)
-    key = fields["key"]
+def run_order(context: dg.AssetExecutionContext, ollama: OllamaModels, plan: WorkflowPlan,
+              steps: list[PlannedStep]) -> list[PlannedStep]:
+    """The plan's order, with the conversations of one execution order whose model a host holds right now
+    moved first (they are independent: routing only goes to a higher execution order)."""
+    if not any(len([s for s in group if s.model]) > 1 for group in plan.groups):
+        return steps
+    try:
+        resident = ollama.resident_models(plan.workflow.name)
+    except OllamaError as exc:  # the step that needs the server reports it; the order is only a saving
+        context.log.warning(f"resident models unknown, plan order kept: {exc}")
+        return steps
+    ordered = resident_first(steps, resident)
+    if ordered != steps:
+        context.log.info(f"resident first ({', '.join(resident)}): {', '.join(s.conversation.name for s in ordered)}")
+    return ordered
 
-    @dg.asset(
-        **fields,
-        partitions_def=wave_partitions(plan.workflow.name),
-        io_manager_key=IO_MANAGER_KEY,
+
+def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
+    """Every conversation of the workflow as an asset of one multi-asset, materialized in plan order.
+
+    One Dagster step for the whole plan: the conversations follow each other without a step's start-up
+    in between (the slots stay busy across conversations whose model is resident), each is materialized
+    as soon as it is done, and a subset (the UI's Materialize of one asset) runs just what is selected."""
+    workflow = plan.workflow
+    specs, checks = [], []
+    for step in plan.steps:
+        fields = spec_fields(plan, step)
+        specs.append(dg.AssetSpec(**fields).with_io_manager_key(IO_MANAGER_KEY))
+        checks += check_specs(fields["key"], step)
+
+    @dg.multi_asset(
+        name=f"{workflow.name}__conversations",
+        specs=specs,
+        check_specs=checks,
+        partitions_def=wave_partitions(workflow.name),
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=pool_name(plan.workflow),
-        check_specs=check_specs(key, step),
+        can_subset=True,
+        pool=pool_name(workflow),
     )
-    def conversation_step(
+    def conversations(
         context: dg.AssetExecutionContext,
         store: TuringStore,
         ollama: OllamaModels,
         checkpoints: dg.ResourceParam[CheckpointIOManager],
     ) -> Iterator:
-        last = is_last_step(context, plan, step)
-        if last:
+        order = run_order(context, ollama, plan,
+                          [s for s in plan.steps if asset_key(workflow, s) in context.selected_asset_keys])
+        if any(s.model for s in order):
             import_renderer_soon()
-        report = drive(context, plan, step, store, ollama, checkpoints)
-        describe(context, plan, report, draw(context, plan, store, [report]) if last else {})
-        yield dg.Output(report)
-        yield from check_results(context, store.engine(), plan, step, key, report.waves)
+        waves, holder = begin(context, plan, store)
+        # the conversations run back to back in a thread of their own, each as soon as the one before it has
+        # committed its last chunk; this generator records each one (its materializations and checks) as it
+        # is done, so the model's slots never wait for Dagster's bookkeeping
+        done: queue.Queue = queue.Queue()
+        stop = threading.Event()
 
-    return conversation_step
+        def run_all() -> None:
+            for step in order:
+                if stop.is_set():
+                    return
+                try:
+                    done.put(drive(context, plan, step, store, ollama, checkpoints, waves, holder, stop))
+                except BaseException as exc:  # noqa: BLE001 - raised in the step's own thread below
+                    done.put(exc)
+                    return
+
+        worker = threading.Thread(target=run_all, name="turing-conversations", daemon=True)
+        worker.start()
+        try:
+            for position, step in enumerate(order):
+                report = done.get()
+                if isinstance(report, BaseException):
+                    raise report
+                # the last one draws the run's timeline: the steps before it are recorded already (handle_output)
+                last = position == len(order) - 1
+                describe(context, plan, report, draw(context, plan, store, [report]) if last else {})
+                key = asset_key(workflow, step)
+                yield dg.Output(report, output_name=key.to_python_identifier())
+                yield from check_results(context, store.engine(), plan, step, key, report.waves)
+        finally:
+            stop.set()
+            worker.join()
+
+    return conversations

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from turing_dagster.dagster_defs.assets import build_conversation_asset
+from turing_dagster.dagster_defs.assets import build_workflow_asset
 from turing_dagster.dagster_defs.partitions import wave_partitions
 from turing_dagster.dagster_defs.sensors import build_new_postings_sensor
-from turing_dagster.dagster_defs.siblings import build_sibling_assets
 from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster.workflows.spec import Workflow
 
 
 def build_workflow_assets(plan: WorkflowPlan) -> list[dg.AssetsDefinition]:
-    """One asset per conversation; conversations sharing an execution order form one multi-asset."""
-    return [
-        build_conversation_asset(plan, group[0]) if len(group) == 1 else build_sibling_assets(plan, group)
-        for group in plan.groups
-    ]
+    """One asset per conversation, all in one multi-asset (assets.py)."""
+    return [build_workflow_asset(plan)]
 
 
 def workflow_definitions(workflow: Workflow) -> dg.Definitions:

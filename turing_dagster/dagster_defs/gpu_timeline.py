@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from turing_dagster.dagster_defs.partitions import PARTITION, RANGE_END, RANGE_START
 from turing_dagster.report.timeline import RunTimeline, from_events
 from turing_dagster.store.runs import run_step_rows
-from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name, group_name
+from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
 METADATA_KEY = "gpu_timeline"
 FILE_KEY = "gpu_timeline_file"
@@ -87,17 +87,3 @@ def import_renderer_soon() -> None:
             pass
 
     threading.Thread(target=run, name="turing-import-matplotlib", daemon=True).start()
-
-
-def is_last_step(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedStep) -> bool:
-    """Whether no later step of the plan is part of this run (a UI run may select only some assets)."""
-    run, prefix = context.run, plan.workflow.name
-    names = {asset_name(s.conversation) for s in plan.steps}
-    if run.asset_selection:
-        names = {k.path[-1] for k in run.asset_selection if k.path[0] == prefix}
-    elif run.step_keys_to_execute:  # e.g. `materialize(selection=...)`: a step key is the asset key joined by "__"
-        names = {k.removeprefix(f"{prefix}__") for k in run.step_keys_to_execute}
-        for group in plan.groups:  # siblings run as one multi-asset step, named by their execution order
-            if group_name(group[0].conversation.execution_order) in names:
-                names |= {asset_name(s.conversation) for s in group}
-    return not any(asset_name(s.conversation) in names for s in plan.steps[step.index + 1 :])

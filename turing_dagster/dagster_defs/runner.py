@@ -110,7 +110,7 @@ def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
             if _caused_by(error, BUSY):
                 report.busy_runs.append(root_cause(error))
                 continue
-            report.failures.append(f"{event.step_key}: {root_cause(error)}")
+            report.failures.append(root_cause(error))  # one step per run: its message names the conversation
     if not result.success and not report.failures and not report.busy_runs:
         report.failures.append(f"run {result.run_id} failed")
 

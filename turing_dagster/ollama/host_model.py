@@ -23,7 +23,6 @@ from turing_dagster.ollama.calls import (
     means_server_away,
     model_name,
     normalize_model,
-    process_models,
 )
 from turing_dagster.ollama.context import DEFAULT_NUM_KEEP, CutDetector
 from turing_dagster.ollama.errors import ModelNotFoundError, NotAnOllamaServerError, OllamaError, unreachable
@@ -38,6 +37,7 @@ class HostModel:
         self.norm = normalize_model(model)
         self.options = options
         self.ready = False  # load() done and not finished since: requests may go here
+        self.resident_ctx: int | None = None  # the context /api/ps reported for it when load() found it resident
         self.down = False  # a request exhausted its attempts on a refused connection: gone, not busy
         self.loads = 0
         self.load_seconds = 0.0
@@ -103,6 +103,7 @@ class HostModel:
             self.wait_unloaded({model_name(m) for m in others})
         num_ctx = (self.options or {}).get("num_ctx")
         resident_ctx = getattr(mine[0], "context_length", None) if mine else None
+        self.resident_ctx = resident_ctx if resident_ctx and (not num_ctx or resident_ctx <= num_ctx) else None
         stale_ctx = bool(num_ctx and resident_ctx and resident_ctx != num_ctx)  # Ollama would reload
         seconds = 0.0
         if not mine or stale_ctx:
@@ -178,14 +179,12 @@ class HostModel:
 
     def digest(self) -> str | None:
         """The model's digest as this host lists it (/api/tags): part of every request key."""
-        tags = self._control(lambda: self.pool.control_client(self.host).list(), "list models")
-        for entry in process_models(tags):
-            if model_name(entry) == self.norm:
-                return getattr(entry, "digest", None)
-        return None
+        return self.pool.digests(self.host).get(self.norm)
 
     def context_length(self) -> int | None:
         """The context the loaded model runs with, as /api/ps reports it (None: not reported)."""
+        if self.resident_ctx:  # seen by load(), which asked /api/ps a moment ago
+            return self.resident_ctx
         for entry in self.pool.ps_models(self.host):
             if model_name(entry) == self.norm:
                 return getattr(entry, "context_length", None) or None

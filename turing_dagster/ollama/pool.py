@@ -67,6 +67,7 @@ class HostPool:
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._guard = threading.Lock()
         self._sessions: list[ModelSession] = []
+        self._digests: dict[str, dict[str, str | None]] = {}
 
     @property
     def keep_alive(self) -> str:
@@ -154,6 +155,24 @@ class HostPool:
     def host_for(self, model: str) -> str:
         """The first host serving the model (see hosts_for)."""
         return self.hosts_for(model)[0]
+
+    def digests(self, host: str) -> dict[str, str | None]:
+        """{model: digest} as the host's /api/tags lists them, asked once per pool (a run): every step's
+        request keys need them, and a model pulled again mid-run counts from the next run on."""
+        host = settings.normalize_host(host)
+        with self._guard:
+            known = self._digests.get(host)
+        if known is None:
+            try:
+                tags = self.call_with_retries(lambda: self.control_client(host).list(), retry_refused=False)
+            except Exception as exc:
+                if is_connection_error(exc):
+                    raise unreachable(host, describe(exc)) from None
+                raise OllamaError(f"list models on {host} failed: {describe(exc)}") from None
+            known = {model_name(m): getattr(m, "digest", None) for m in process_models(tags)}
+            with self._guard:
+                self._digests[host] = known
+        return known
 
     def resident_models(self, host: str | None = None) -> list[str]:
         """Models resident per /api/ps, normalised ("x" -> "x:latest"). host None: every host, those

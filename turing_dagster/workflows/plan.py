@@ -14,11 +14,6 @@ def asset_name(conversation: Conversation) -> str:
     return f"{conversation.execution_order:02d}_{conversation.name}"
 
 
-def group_name(execution_order: int) -> str:
-    """The op name suffix of an execution order shared by several conversations (one multi-asset)."""
-    return f"{execution_order:02d}_group"
-
-
 @dataclass(frozen=True)
 class PlannedStep:
     index: int

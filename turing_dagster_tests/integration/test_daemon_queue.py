@@ -3,8 +3,13 @@ PostgreSQL instance configured by deploy/dagster.yaml, two Ollama simulator host
 each pointed at its own host. The sensors queue the runs, Dagster's run queue starts them, and
 nothing is done by hand: the test only loads postings and waits.
 
-Checked: every posting finished; runs driving the same host never overlapped (the queue's tag
-pool) and no host ever ran two models' inference at once; runs on different hosts did overlap.
+A third workflow on the first host is run the other ways a user runs one, while the sensors' runs go on:
+the UI's Materialize (the implicit asset job, launched through the webserver's GraphQL API, as the button
+does) and `dagster asset materialize` (in its own process, past the queue).
+
+Checked: every posting finished; runs driving the same host never overlapped, whoever launched them (the
+pool's limit, and the in-process run's wait), and no host ever ran two models' inference at once; runs on
+different hosts did overlap; the UI's run sent its calls to its workflow's host and shows its GPU timeline.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from turing_dagster.dagster_defs.gpu_timeline import run_events
 from turing_dagster.dagster_defs.run_hosts import POOL_PREFIX
 from turing_dagster.settings import normalize_host
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
@@ -31,7 +37,8 @@ from turing_dagster.steps.progress import progress
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.workflows.loader import load_workflows
-from turing_dagster.workflows.plan import WorkflowPlan
+from turing_dagster.store.waves import admit
+from turing_dagster.workflows.plan import WorkflowPlan, asset_name
 from turing_dagster_tests.conftest import DAGSTER_PG_URL
 from turing_dagster_tests.integration.helpers import forget_waves, make_postings
 
@@ -58,9 +65,21 @@ conversations:
     execution_order: 3
     actor: {second}
     prompt: "ID: {{posting.posting_id}}\\nGrade this summary: {{summarize}}"
-waves: {{min_size: 4, max_wait_seconds: 1, max_size: 4}}
+{waves}
 """
-MODELS = {"alpha": ("gemma3:4b", "gemma2:latest"), "beta": ("qwen2.5:latest", "llama3.2:latest")}
+MODELS = {"alpha": ("gemma3:4b", "gemma2:latest"), "beta": ("qwen2.5:latest", "llama3.2:latest"),
+          "gamma": ("phi3:mini", "mistral:7b")}
+HOSTS = {"alpha": "a", "beta": "b", "gamma": "a"}  # gamma shares alpha's host; its sensor never admits a wave
+SENSOR_WAVES = "waves: {min_size: 4, max_wait_seconds: 1, max_size: 4}"
+NO_SENSOR_WAVES = "waves: {min_size: 1000, max_wait_seconds: 86400, max_size: 1000}"
+LAUNCH = """
+mutation ($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on InvalidSubsetError { message } ... on RunConfigValidationInvalid { errors { message } } } }"""
+TIMELINE = """
+query ($key: AssetKeyInput!, $wave: String!) {
+  assetOrError(assetKey: $key) { ... on Asset { assetMaterializations(limit: 1, partitions: [$wave]) {
+    runId metadataEntries { label ... on MarkdownMetadataEntry { mdStr } } } } } }"""
 
 
 def _free_port() -> int:
@@ -125,6 +144,15 @@ def _instance_config(home: Path, dagster_url: str) -> dict[str, str]:
             "DAGSTER_PG_PASSWORD": url.password or ""}
 
 
+def _graphql(url: str, text: str, variables: dict) -> dict:
+    body = json.dumps({"query": text, "variables": variables}).encode()
+    request = urllib.request.Request(f"{url}/graphql", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        data = json.loads(answer.read())
+    assert "errors" not in data, data["errors"]
+    return data["data"]
+
+
 def _overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -148,7 +176,8 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
     workflows.mkdir()
     for n, (name, (first, second)) in enumerate(MODELS.items()):
         (workflows / f"{name}.yaml").write_text(
-            WORKFLOW.format(id=960 + n, name=name, first=first, second=second))
+            WORKFLOW.format(id=960 + n, name=name, first=first, second=second,
+                            waves=NO_SENSOR_WAVES if name == "gamma" else SENSOR_WAVES))
     home = Path(os.environ["DAGSTER_HOME"])
     pg_env = _instance_config(home, dagster_url)
     for key, value in pg_env.items():  # this process's view of the same instance
@@ -156,14 +185,18 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
     instance = dg.DagsterInstance.get()  # creates Dagster's tables once, before three processes race to
     instance.wipe()
     instance.wipe_all_schedules()
-    forget_waves(instance, "alpha", "beta")
+    forget_waves(instance, *MODELS)
 
     engine = get_engine(pg_url)
     upgrade(engine)
     make_postings(engine, POSTINGS)
+    plans = {w.name: WorkflowPlan(w) for w in load_workflows(workflows)}
+    gamma_waves = [w.key for w in admit(engine, plans["gamma"].workflow.workflow_id, POSTINGS // 2)]
+    instance.add_dynamic_partitions("gamma_waves", gamma_waves)
     profile = ModelProfile(load_seconds=0.3, request_seconds=0.05)
     # every model may be resident at once: two runs on one host would show as overlapping inference
-    config = SimulatorConfig(default_profile=profile, parallel=4, max_loaded_models=0)
+    config = SimulatorConfig(models={m: ModelProfile() for pair in MODELS.values() for m in pair},
+                             default_profile=profile, parallel=4, max_loaded_models=0)
     grpc_port, web_port = _free_port(), _free_port()
     (tmp_path / "workspace.yaml").write_text(
         f"load_from:\n  - grpc_server: {{host: 127.0.0.1, port: {grpc_port}, location_name: turing}}\n")
@@ -178,13 +211,14 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
             "TURING_STATE_DIR": str(tmp_path / "state"),
             "TURING_OLLAMA_HOSTS_ALPHA": host_a.url,
             "TURING_OLLAMA_HOSTS_BETA": host_b.url,
+            "TURING_OLLAMA_HOSTS_GAMMA": host_a.url,
             "TURING_SENSOR_INTERVAL_SECONDS": "1",
             "TURING_SENSORS_RUNNING": "1",
         }
         # what a deployment runs once: the schema, and each workflow's pool limited to one run
         done = subprocess.run([str(BIN / "turing"), "init"], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        code, code_log = processes("code_server", [str(BIN / "dagster"), "api", "grpc", "-m", "turing_dagster",
+        code, code_log = processes("code_server", [str(BIN / "dagster"), "api", "grpc", "-m", "turing_dagster.definitions",
                                                    "-h", "127.0.0.1", "-p", str(grpc_port)], env)
         _wait_for_port(grpc_port, code, code_log)
         ws = ["-w", str(tmp_path / "workspace.yaml")]
@@ -194,8 +228,19 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
         _wait_for_port(web_port, web, web_log)
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/server_info", timeout=10) as reply:
             assert "dagster_webserver_version" in json.loads(reply.read())
+        web_url = f"http://127.0.0.1:{web_port}"
+        keys = [["gamma", asset_name(s.conversation)] for s in plans["gamma"].steps]
+        # the UI's Materialize of gamma's assets for one wave, and the same from a shell for the other
+        launched = _graphql(web_url, LAUNCH, {"params": {
+            "selector": {"repositoryLocationName": "turing", "repositoryName": "__repository__",
+                         "pipelineName": "__ASSET_JOB", "assetSelection": [{"path": k} for k in keys]},
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": gamma_waves[0]}]},
+        }})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        shell, shell_log = processes("asset_materialize", [
+            str(BIN / "dagster"), "asset", "materialize", "-m", "turing_dagster.definitions",
+            "--select", ",".join("/".join(k) for k in keys), "--partition", gamma_waves[1]], env)
 
-        plans = {w.name: WorkflowPlan(w) for w in load_workflows(workflows)}
         end = time.monotonic() + DEADLINE_SECONDS
         while True:
             done = {name: progress(engine, plan) for name, plan in plans.items()}
@@ -206,28 +251,51 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
             if time.monotonic() > end or daemon.poll() is not None:
                 pytest.fail(f"not done after {DEADLINE_SECONDS}s: {[p.as_dict() for p in done.values()]}\n"
                             f"runs: {[(r.dagster_run.job_name, r.dagster_run.status.value) for r in runs]}\n"
-                            f"daemon:\n{_tail(daemon_log)}\ncode server:\n{_tail(code_log)}")
+                            f"daemon:\n{_tail(daemon_log)}\ncode server:\n{_tail(code_log)}\n"
+                            f"dagster asset materialize:\n{_tail(shell_log)}")
             time.sleep(1)
-        timelines = {"alpha": host_a.timeline(), "beta": host_b.timeline()}
+        assert shell.wait(timeout=60) == 0, _tail(shell_log)
+        timelines = {"a": host_a.timeline(), "b": host_b.timeline()}
+        ui_run = launched["run"]["runId"]
+        picture = _graphql(web_url, TIMELINE, {"key": {"path": keys[-1]}, "wave": gamma_waves[0]})
+        runs = instance.get_run_records()
 
     for p in done.values():
         assert (p.not_admitted, p.admitted, p.finished) == (0, POSTINGS, POSTINGS), p.as_dict()
     assert {r.dagster_run.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
-    # each run's time in flight, from leaving the queue to its end
+    urls = {"a": host_a.url, "b": host_b.url}
     by_job: dict[str, list[tuple[float, float]]] = {"alpha": [], "beta": []}
+    calls_by_host: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    gamma_runs = []
     for r in runs:
         run = r.dagster_run
-        host = host_a.url if run.job_name == "alpha" else host_b.url
-        assert run.run_op_concurrency.all_pools == {POOL_PREFIX + normalize_host(host)}  # the queue's limit
-        assert run.tags.get("dagster/sensor_name") == f"{run.job_name}_new_postings"
-        by_job[run.job_name].append((_launched_at(instance, run.run_id), r.end_time))
+        workflow = run.job_name if run.job_name in by_job else "gamma"
+        assert run.run_op_concurrency.all_pools == {POOL_PREFIX + normalize_host(urls[HOSTS[workflow]])}
+        if workflow == "gamma":
+            assert run.job_name == "__ASSET_JOB"  # the UI's and the shell's run: the implicit asset job
+            gamma_runs.append(run.run_id)
+        else:
+            assert run.tags.get("dagster/sensor_name") == f"{run.job_name}_new_postings"
+            by_job[run.job_name].append((_launched_at(instance, run.run_id), r.end_time))
+        # the run's own calls, as its steps recorded them (wall clock): from its first chat to its last answer
+        calls = [c for e in run_events(engine, plans[workflow], run.run_id) for c in e["calls"]]
+        calls_by_host[HOSTS[workflow]].append((min(c["start"] for c in calls), max(c["end"] for c in calls)))
+    assert ui_run in gamma_runs and len(gamma_runs) == 2
     for name, spans in by_job.items():
         assert len(spans) == 2, by_job  # two waves each, a run each
         assert not _overlaps(*spans), f"{name}: two runs drove its host at once: {spans}"
     assert any(_overlaps(a, b) for a in by_job["alpha"] for b in by_job["beta"]), by_job
-    for name, timeline in timelines.items():
-        assert set(timeline["counts"]["requests"]) == set(MODELS[name]), timeline["counts"]
-        assert sum(timeline["counts"]["requests"].values()) == 2 * POSTINGS
-        assert not _mixed_model_overlaps(timeline), f"host of {name} ran two models at once"
+    spans = sorted(calls_by_host["a"])
+    assert len(spans) == 4 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), (
+        f"two runs on host a asked at once: {spans}")
+    for host, timeline in timelines.items():
+        mine = [m for name, models in MODELS.items() if HOSTS[name] == host for m in models]
+        assert set(timeline["counts"]["requests"]) == set(mine), timeline["counts"]
+        assert sum(timeline["counts"]["requests"].values()) == len(mine) * POSTINGS
+        assert not _mixed_model_overlaps(timeline), f"host {host} ran two models at once"
+    (mat,) = picture["assetOrError"]["assetMaterializations"]
+    shown = {e["label"]: e.get("mdStr") for e in mat["metadataEntries"]}
+    assert mat["runId"] == ui_run
+    assert shown["gpu_timeline"].startswith(f"![GPU timeline: gamma, run {ui_run[:8]}, wave(s) {gamma_waves[0]}")
     instance.dispose()
     dispose_all()

@@ -45,7 +45,7 @@ def _wait_for_rows(engine, proc, conversation_id: int) -> None:
 
 
 def test_the_loser_of_two_runs_exits_3_and_sigterm_ends_a_run_in_one_line(engine, instance, db_url, workflows_dir):
-    config = SimulatorConfig(default_profile=ModelProfile(load_seconds=0.05, request_seconds=0.08), parallel=2)
+    config = SimulatorConfig(default_profile=ModelProfile(load_seconds=0.05, request_seconds=0.25), parallel=2)
     with start_simulator(config, port=0) as sim:
         ids = make_postings(engine, 30)
         env = _env(db_url, sim.url, TURING_CHUNK_SIZE="3", DAGSTER_HOME=os.environ["DAGSTER_HOME"])

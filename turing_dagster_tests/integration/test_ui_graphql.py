@@ -235,7 +235,7 @@ query ($repo: RepositorySelector!, $job: String!) {
   repositoryOrError(repositorySelector: $repo) { ... on Repository {
     jobs { name isAssetJob }
     sensors { name sensorState { status } targets { pipelineName } } } }
-  runsOrError(filter: {pipelineName: $job}) { ... on Runs { results { status tags { key value } } } }
+  runsOrError(filter: {pipelineName: $job}) { ... on Runs { results { runId status tags { key value } } } }
 }"""
 
 
@@ -302,3 +302,36 @@ def test_screenshots_of_the_asset_graph_and_an_asset_page(ui):
         _not_blank(png)
         if target:
             shutil.copy(png, Path(target) / name)
+
+
+def test_the_gpu_timeline_opens_as_a_picture_on_the_last_step_page(ui):
+    if CHROMIUM is None:
+        pytest.skip("Chromium is missing (Debian: apt-get install chromium): no screenshots taken")
+    from PIL import Image
+
+    from .browser import Page
+
+    ui.query("mutation { setNuxSeen }")
+    last = asset_name(_plan().steps[-1].conversation)
+    (run,) = ui.query(SENSORS_AND_JOBS, {"repo": LOCATION, "job": WORKFLOW})["runsOrError"]["results"]
+    with Page(CHROMIUM, ui.tmp / "chromium-timeline") as page:
+        page.open(f"{ui.url}/assets/{WORKFLOW}/{last}")
+        # a long markdown value shows as a link in the metadata table; a person clicks it to see the picture
+        page.wait_for("[...document.querySelectorAll('td')].some(td => td.innerText.trim() === 'gpu_timeline')")
+        page.evaluate("""(() => {
+            const row = [...document.querySelectorAll('td')].find(td => td.innerText.trim() === 'gpu_timeline');
+            const link = row.parentElement.querySelector('a, button');
+            link.scrollIntoView(); link.click(); })()""")
+        size = page.wait_for("""(() => { const img = document.querySelector('[role=dialog] img');
+            return img && img.complete && img.naturalWidth > 0 && [img.naturalWidth, img.naturalHeight, img.alt,
+              ...Object.values(img.getBoundingClientRect().toJSON()).slice(0, 4)]; })()""")
+        png = page.screenshot(ui.tmp / "ui_gpu_timeline.png")
+    width, height, alt, x, y, shown_w, shown_h = size
+    assert alt.startswith(f"GPU timeline: {WORKFLOW}, run {run['runId'][:8]}") and width > 400 and height > 200, size
+    with Image.open(png) as image:  # the picture as drawn on screen: the resident model's band, in blue
+        drawn = image.convert("RGB").crop((int(x), int(y), int(x + shown_w), int(y + shown_h)))
+        blue = sum(n for n, (r, g, b) in drawn.getcolors(drawn.width * drawn.height) or [] if b > r + 40)
+    assert shown_w > 400 and blue > 5000, f"the timeline is not drawn in the dialog ({blue} blue pixels)"
+    target = os.environ.get("TURING_SCREENSHOT_DIR")
+    if target:
+        shutil.copy(png, Path(target) / "ui_gpu_timeline.png")

@@ -100,7 +100,7 @@ def test_helm_values_launch_runs_on_kubernetes_and_reach_every_ollama_service():
     assert values["concurrency"]["enabled"]
     assert values["concurrency"]["pools"] == {"granularity": "run", "defaultLimit": 1}  # as dagster.yaml
     (code,) = values["dagster-user-deployments"]["deployments"]
-    assert code["codeServerArgs"] == ["-m", "turing_dagster"]
+    assert code["codeServerArgs"] == ["-m", "turing_dagster.definitions"]
     assert code["includeConfigInLaunchedRuns"]["enabled"]  # run pods get TURING_OLLAMA_HOSTS too
     hosts = _env(code["env"])["TURING_OLLAMA_HOSTS"].split(",")
 

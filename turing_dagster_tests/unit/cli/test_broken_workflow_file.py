@@ -69,7 +69,7 @@ def test_the_code_location_keeps_every_good_job_and_names_the_broken_file(broken
 def test_the_code_location_loads_in_a_fresh_process(broken_dir):
     # what `dagster dev` and `dagster job execute` do first; it exited 1 with a traceback before
     env = {"PYTHONPATH": str(ROOT), "TURING_WORKFLOWS_DIR": str(broken_dir), "PATH": "/usr/bin:/bin"}
-    code = "import turing_dagster; d = turing_dagster.defs(); print(sorted(j.name for j in d.resolve_all_job_defs()))"
+    code = "from turing_dagster.definitions import defs; d = defs(); print(sorted(j.name for j in d.resolve_all_job_defs()))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "'branchy'" in done.stdout and "'pyonly'" in done.stdout
