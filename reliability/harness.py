@@ -18,6 +18,9 @@ OWN_WORKFLOWS = ROOT / "reliability" / "workflows"  # the workflows of the rows 
 TURING = [sys.executable, "-c", "from turing_dagster.cli import main; main()"]
 DAGSTER = Path(sys.executable).parent / "dagster"
 SECRET = "S3cretPW"
+# branchy's one Dagster step is branchy__conversations; an error line the user reads names the conversation
+# and never carries the step key
+STEP_KEY = "branchy__"
 TEXT = "We are hiring a Python developer to build data pipelines with SQL and Airflow. You will work with analysts."
 HOSTILE = [
     "Template engineer: our docs use {posting.job_title}, {summarize}, {clean} and {{x}} literally, also {\"a\": 1}.",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from reliability.harness import (
     DAGSTER,
+    STEP_KEY,
     Ctx,
     Row,
     _clean,
@@ -91,7 +92,8 @@ def hung_server(ctx: Ctx) -> Row:
     try:
         out, err = proc.communicate(timeout=limit)
         lines = err.strip().splitlines()
-        ok = proc.returncode not in (0, None) and _clean(err) and host in err and len(lines) == 1
+        ok = (proc.returncode not in (0, None) and _clean(err) and len(lines) == 1 and lines[0].startswith("error: ")
+              and host in lines[0] and STEP_KEY not in lines[0])
         message = _one_line(None, err)
         if len(lines) > 1:  # what came before the error, as the user saw it
             message = f"{len(lines)} lines on stderr, not one: {lines[0][:60]}... then {message}"[:200]
@@ -118,8 +120,14 @@ def server_dies_and_returns(ctx: Ctx) -> Row:
     env.keep_requests()  # the server comes back: listening again, models unloaded
     env.sim.set_faults(FaultConfig())
     second = env.turing("run", "branchy")
-    ok = second.returncode == 0 and _clean(first.stderr + second.stderr)
+    # the failed run's line: one `error:` naming the conversation and the host, not Dagster's step key
+    errors = [line for line in first.stderr.splitlines() if line.startswith("error: ")]
+    shaped = (len(errors) == 1 and STEP_KEY not in errors[0] and "conversation '" in errors[0]
+              and env.sim.url.removeprefix("http://") in errors[0])
+    ok = first.returncode == 1 and shaped and second.returncode == 0 and _clean(first.stderr + second.stderr)
     message = f"dead: exit {first.returncode} {_one_line(first)!r}; back: exit {second.returncode}"
+    if not shaped:
+        message = f"not one error line naming conversation and host: {errors!r}"
     return _row(env, "server dies mid-step, comes back", ok, message[:150], max_repeated=4)
 
 
