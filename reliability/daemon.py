@@ -117,12 +117,14 @@ def daemon_ticks_and_runs(ctx: Ctx) -> Row:
     steps = sorted({key for r in runs for key in r[4]})
     codes = [r.returncode for r in results]
     ok = (alive and by_sensor and set(codes) <= {0, 3} and final.returncode == 0 and info.returncode == 0
-          and not bad and steps == [STEP] and all(_clean(r.stderr) and len(r.stderr.strip().splitlines()) <= 1 for r in results))
+          and not bad and steps == [STEP]
+          and all(_clean(r.stderr) and len(r.stderr.strip().splitlines()) <= 1 for r in results))
     statuses = sorted(f"{wave} {status}{' (lost the claim race)' if BUSY in why else ''}"
                       for _, status, why, wave, _ in by_sensor)
     losers = [r for r in results if r.returncode]
     message = (f"daemon: {len(by_sensor)} sensor run(s) {', '.join(statuses) or '-'}; turing run exits {codes}; "
-               f"{len(runs)} Dagster runs, step(s) {', '.join(steps)}" + (f", {_one_line(losers[0])}" if losers else ""))
+               f"{len(runs)} Dagster runs, step(s) {', '.join(steps)}"
+               + (f", {_one_line(losers[0])}" if losers else ""))
     if not alive:
         message = f"the daemon exited ({daemon.returncode}): {_tail(log)}"
     elif bad:

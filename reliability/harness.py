@@ -21,6 +21,14 @@ SECRET = "S3cretPW"
 # branchy's one Dagster step is branchy__conversations; an error line the user reads names the conversation
 # and never carries the step key
 STEP_KEY = "branchy__"
+SLOTS = 4  # the `ollama` resource's slots_per_host default: requests in flight per host
+
+
+def unstored_answers(chunk: int) -> int:
+    """What a step stopped mid-way (killed, or its run failed) may have been answered and not stored: the
+    chunk not yet committed and the requests outstanding, which steps/llm_side.py keeps at 4 per slot
+    (queued, in flight, or answered and not yet in a chunk) so the slots never wait on a commit."""
+    return chunk + 4 * SLOTS
 TEXT = "We are hiring a Python developer to build data pipelines with SQL and Airflow. You will work with analysts."
 HOSTILE = [
     "Template engineer: our docs use {posting.job_title}, {summarize}, {clean} and {{x}} literally, also {\"a\": 1}.",

@@ -20,9 +20,8 @@ from reliability.harness import (
     _one_line,
     _row,
     _wait_for_progress,
+    unstored_answers,
 )
-
-IN_FLIGHT = 4  # the `ollama` resource's slots_per_host default: requests in flight per host
 
 
 def sigkill_at_random_points(ctx: Ctx) -> Row:
@@ -42,10 +41,8 @@ def sigkill_at_random_points(ctx: Ctx) -> Row:
         kills += 1
     done = env.turing("run", "branchy")
     ok = done.returncode == 0 and _clean(done.stderr)
-    # what a kill can cost: the answers of the chunk not yet committed, and the requests in flight in the
-    # slots (turing's default 4 per host), whose answers never arrived
     return _row(env, f"SIGKILL at {kills} random points", ok, f"after {kills} kills: rerun exit {done.returncode}",
-                max_repeated=kills * (chunk + IN_FLIGHT))
+                max_repeated=kills * unstored_answers(chunk))
 
 
 def injected_errors(rate: float) -> Callable[[Ctx], Row]:
