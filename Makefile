@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test bench reliability lint ui install clean
+.PHONY: demo test quick bench reliability lint ui install clean
 
 $(BIN)/turing: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 ## TURING_TEST_DATABASE_URL is set (.ci/run sets it)
 test: install
 	$(BIN)/python -m pytest -q -n 2
+
+## the inner loop: unit and Dagster tiers on SQLite, no browser (a minute or two); `make test` runs everything
+quick: install
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not postgres and not browser"
 
 ## benchmarks against the simulator; results in bench/results/ (bench.md: the table; BENCH_ARGS="--postings 50 ..." to scale)
 bench: install

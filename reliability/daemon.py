@@ -81,7 +81,7 @@ def daemon_ticks_and_runs(ctx: Ctx) -> Row:
     env.load(12)
     home = _new_home(env)
     (env.root / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_module": {
-        "module_name": "turing_dagster.definitions", "location_name": "turing_dagster", "working_directory": str(ROOT)}}]}))
+        "module_name": "turing_dagster.definitions", "location_name": "turing", "working_directory": str(ROOT)}}]}))
     daemon_env = {**env.env, "DAGSTER_HOME": str(home), "TURING_SENSOR_INTERVAL_SECONDS": "1",
                   "TURING_SENSORS_RUNNING": "1"}
     log = env.root / "daemon.log"

@@ -67,9 +67,9 @@ def main() -> None:
         except SystemExit:  # e.g. DAGSTER_HOME emptied while the store says all is done: no run to draw
             click.echo("no GPU timeline: no run of the workflow in DAGSTER_HOME")
     click.echo(
-        "\nThe Dagster UI with these runs: `make ui` "
-        f"(dagster dev -w workspace.yaml with DAGSTER_HOME={os.environ.get('DAGSTER_HOME')}); "
-        "the PNG above is the run's GPU timeline, linked from each asset's materialization (gpu_timeline)"
+        f"\nThe Dagster UI with these runs: `make ui`, or `{settings.ui_command()}` "
+        "(http://localhost:3000); the PNG above is the run's GPU timeline, also on each asset's materialization "
+        "(gpu_timeline)"
     )
 
 

@@ -6,6 +6,7 @@ import functools
 import math
 import os
 import re
+import shlex
 import shutil
 import sys
 import threading
@@ -272,6 +273,12 @@ def raw_hosts(workflow_name: str) -> str:
 def workspace_file() -> Path:
     """The project's workspace.yaml (what `dagster dev -w` loads)."""
     return PROJECT_ROOT / "workspace.yaml"
+
+
+def ui_command(home: str | Path | None = None) -> str:
+    """The shell command that opens the Dagster UI on this instance, pasteable into a fresh shell."""
+    home = home or dagster_home()
+    return f"DAGSTER_HOME={shlex.quote(str(home))} dagster dev -w {shlex.quote(str(workspace_file()))}"
 
 
 def sensors_running() -> bool:

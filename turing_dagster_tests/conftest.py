@@ -35,17 +35,35 @@ def _own_database(var: str) -> str | None:
     return own
 
 
+TESTS = Path(__file__).resolve().parent
 PG_URL = _own_database("TURING_TEST_DATABASE_URL")
 DAGSTER_PG_URL = _own_database("TURING_TEST_DAGSTER_PG_URL")
 # the test workflows (branchy, pyonly), shared by the Dagster and the integration tiers
-WORKFLOWS = Path(__file__).resolve().parent / "dagster" / "workflows"
+WORKFLOWS = TESTS / "dagster" / "workflows"
+
+
+# the tiers a contributor can leave out of a quick loop (`make quick`); `make test` and CI run them all
+_SLOW_DIRS = {"integration", "bench"}  # they start the simulator, Dagster runs and processes
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "pg_url" in item.fixturenames and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
+        if item.path.resolve().relative_to(TESTS).parts[0] in _SLOW_DIRS:
+            item.add_marker(pytest.mark.slow)
+
+
+def require_in_ci(what: str, why: str) -> None:
+    """Skip for want of `what` on a contributor's machine; CI has everything, so there it fails."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI runs this tier: {what} is missing ({why})")
+    pytest.skip(f"{what} is missing here: {why}")
 
 
 def require_postgres() -> str:
     if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the PostgreSQL tier: TURING_TEST_DATABASE_URL is not set (see .ci/start-postgres)")
-        pytest.skip("no PostgreSQL here: run `eval $(.ci/start-postgres)` to include this tier")
+        require_in_ci("PostgreSQL", "TURING_TEST_DATABASE_URL is not set: `eval $(.ci/start-postgres)` starts one")
     return PG_URL
 
 

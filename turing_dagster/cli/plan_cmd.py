@@ -33,6 +33,8 @@ def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> t
         looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope, unsettled_only=scope == Scope())
         waves = [a.wave_key for a in looked if a.work]
     answers = Answers(engine)
+    if not waves or not any(s.model for s in plan.steps):  # no request to key: no host to ask for digests
+        return preview(engine, plan, scope, answers, [], {}), []
     # a short deadline and no retries: asking /api/tags calls no model, and a host that is down must not stall
     pool = HostPool(PoolConfig(hosts=tuple(settings.workflow_hosts(spec.name)), control_timeout_seconds=3,
                                connect_timeout_seconds=2, max_attempts=1))
@@ -61,13 +63,15 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
     engine = ready_engine()
     scope = Scope() if new_only else Scope(stale=True, failed=retry_failed)
     result, notes = run_preview(engine, spec, scope)
-    where = {s.step: s for s in progress(engine, WorkflowPlan(spec)).steps}
+    standing = progress(engine, WorkflowPlan(spec))
+    where = {s.step: s for s in standing.steps}
     for step in result.steps:
         counts = where[step.step]
         step.pending, step.stale, step.failed = counts.pending, counts.stale, counts.failed
     if as_json:
         click.echo(json.dumps({"workflow": spec.name, "scope": scope.tag, "postings": result.postings,
-                               "steps": [s.as_dict() for s in result.steps]}, indent=2))
+                               "not_admitted": standing.not_admitted, "steps": [s.as_dict() for s in result.steps]},
+                              indent=2))
         return
     for note in notes:
         click.echo(f"note: {note}", err=True)
@@ -78,6 +82,10 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
         calls = f"{s.calls}" if s.calls_exact else f"<= {s.calls}"
         seconds = "-" if s.estimated_seconds is None else f"{s.estimated_seconds:.0f}"
         table.add_row(s.step, str(s.pending), str(s.stale), str(s.failed), calls, str(s.reusable), seconds)
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)  # commands paste whole
     console.print(table)
     console.print(result.line())
+    if standing.not_admitted:
+        # not in a wave, so no standing to walk yet: the run's own preview counts them once it admits them
+        console.print(f"{standing.not_admitted} posting(s) not in a wave yet are not counted here: `turing run "
+                      f"{spec.name}` admits them and shows their calls before it starts")

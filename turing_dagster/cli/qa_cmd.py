@@ -20,7 +20,8 @@ from turing_dagster.workflows.plan import WorkflowPlan
 def qa(workflow: str, waves: tuple[str, ...], as_json: bool, show: int) -> None:
     """QA of WORKFLOW's stored results, as its Dagster asset checks see them.
 
-    Per conversation: template holes, empty outputs, invalid JSON, and with `qa:` in the definition,
+    Per conversation: template holes, empty outputs, invalid JSON, answers to prompts the model's context
+    cut (fits_context), and with `qa:` in the definition,
     items not grounded in the posting and facts (numbers, money, e-mail, URLs) not in it. Severity is
     OK, WARN or ERROR (by the conversation's `qa` thresholds); the exit code is 0 either way.
     """

@@ -14,9 +14,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from turing_dagster import settings
 from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.cli.plan_cmd import run_preview
-from turing_dagster.settings import workspace_file
+from turing_dagster.settings import ui_command
 from turing_dagster.steps.held import held_by_failures
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
@@ -109,6 +110,8 @@ def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
     from turing_dagster.definitions import build_definitions
 
     spec = find_workflow(workflow)
+    if not all(c.is_python for c in spec.conversations):
+        settings.workflow_hosts(spec.name)  # a malformed host list is one line before any wave is admitted
     engine = ready_engine()
     job = build_definitions().resolve_job_def(spec.name)
     instance = dagster_instance()
@@ -125,7 +128,8 @@ def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
 
 
 def _console() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 120)
+    # soft_wrap: a line naming a command is never broken, so it pastes whole
+    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=True)
 
 
 def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> None:
@@ -146,7 +150,7 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
         console.print(f"{report.stale} posting(s) have results made under an earlier definition (stale): "
                       f"`turing plan {spec.name}` shows what re-processing costs, `turing run {spec.name} --stale` does it")
     if report.run_ids:
-        console.print(f"runs recorded in {root}: `DAGSTER_HOME={root} dagster dev -w {workspace_file()}` shows them")
+        console.print(f"runs recorded in {root}: `{ui_command(root)}` shows them")
     if report.failures:
         for line in report.failures:
             click.echo(f"error: {line}", err=True)

@@ -102,7 +102,7 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
 @click.option("--once", is_flag=True, help="Print one snapshot and exit.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between refreshes.")
 def monitor(workflow: str, once: bool, interval: float) -> None:
-    """Live progress of WORKFLOW by step, refreshed until Ctrl-C (like the old monitor tool)."""
+    """Live progress of WORKFLOW by step, refreshed until Ctrl-C (--once: one snapshot)."""
     spec = find_workflow(workflow, history=True)
     engine = ready_engine()
     plan = WorkflowPlan(spec)

@@ -1,4 +1,4 @@
-"""Asset factory: one wave-partitioned asset per conversation, materialized in plan order; each drives its step.
+"""Asset factory: a workflow's conversations as one wave-partitioned multi-asset, one asset each, in plan order.
 
 The asset does the step's work (steps/run_step.py): it waits for its hosts, claims its waves, asks the
 model, and hands each chunk of results to the checkpoint IO manager to persist; its QA checks run in the

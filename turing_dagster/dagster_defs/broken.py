@@ -1,4 +1,4 @@
-"""A workflow file that does not load, shown in the UI as a sensor named for it (issue 8).
+"""A workflow file that does not load, shown in the UI as a sensor named for it.
 
 The code location must still load with every good workflow, so a broken file cannot raise; a sensor
 is what the UI lists per code location with a description and a tick message, so it carries the error.

@@ -1,4 +1,4 @@
-"""The Dagster instance in DAGSTER_HOME, created once and safely (issue 8).
+"""The Dagster instance in DAGSTER_HOME, created once and safely.
 
 Dagster creates its storage (SQLite files or PostgreSQL tables, stamped by alembic) the first time an
 instance is opened. Two `turing run` started together on a fresh home used to race through that and

@@ -152,10 +152,6 @@ class HostPool:
             self.log.warning(f"Ollama host(s) left out, not answering: {'; '.join(down)}")
         return serving or up[:1]
 
-    def host_for(self, model: str) -> str:
-        """The first host serving the model (see hosts_for)."""
-        return self.hosts_for(model)[0]
-
     def digests(self, host: str) -> dict[str, str | None]:
         """{model: digest} as the host's /api/tags lists them, asked once per pool (a run): every step's
         request keys need them, and a model pulled again mid-run counts from the next run on."""

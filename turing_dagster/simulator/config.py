@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 BANNER = "Ollama SIMULATOR (stand-in for tests, demos and benchmarks; not a model server)"
@@ -170,10 +170,6 @@ class SimulatorConfig:
             )
             for name, profile in self.models.items()
         }
-
-    def with_faults(self, faults: FaultConfig) -> SimulatorConfig:
-        return replace(self, faults=faults)
-
 
 def guess_size_bytes(name: str) -> int:
     """A plausible on-disk size from the parameter count in the tag (``4b`` -> ~3.3 GB)."""

@@ -58,7 +58,7 @@ class LLMStep:
         stats.model = self.conv.model
         self._dispatch: Dispatch | None = None
         self._broken: str | None = None  # the model could not be loaded: every request fails, retryable
-        self._waiting: dict[str, list[Chat]] = {}  # request key -> chats waiting for that one call
+        self._waiting: dict[tuple[str, str], list[Chat]] = {}  # ticket -> chats waiting for that one call
         self._recent: OrderedDict[str, StoredAnswer] = OrderedDict()
         self._ready: list[Chat] = []
         self._chunk = Chunk()
@@ -92,10 +92,15 @@ class LLMStep:
                     self._remember(chat.key, hit)
                     chat.took(None, hit, fresh=False)
                     self._answered_with(chat, hit.output, reused=True)
-                elif chat.key in self._waiting:
-                    self._waiting[chat.key].append(chat)  # the same request is in flight: one call
+                elif self._ticket(chat) in self._waiting:
+                    self._waiting[self._ticket(chat)].append(chat)  # the same request is in flight: one call
                 else:
                     self._send(chat)
+
+    def _ticket(self, chat: Chat) -> tuple[str, str]:
+        """What one call answers: a request key, shared by every chat asking it; with `reuse: false`, one
+        posting's own request (the model is asked for each)."""
+        return (chat.key, "" if self.conv.reuse else chat.ps.posting_id)
 
     def _send(self, chat: Chat) -> None:
         if self._broken is None and self._dispatch is None:
@@ -121,7 +126,7 @@ class LLMStep:
             self._fail(chat, f"posting {chat.ps.posting_id}: " + refusal(Estimate(needed, estimate.chars), num_ctx,
                                                                          self.session.model, self.options))
             return
-        self._waiting[chat.key] = [chat]
+        self._waiting[self._ticket(chat)] = [chat]
         self.stats.calls += 1
         self._dispatch.submit(LLMRequest(chat.ps.posting_id, messages, self.conv.turns[chat.turn].format, chat.key,
                                          num_ctx, estimate))
@@ -188,7 +193,7 @@ class LLMStep:
                              answers=chat.answers, **chat.extra())
 
     def _on_result(self, result: LLMResult) -> None:
-        chats = self._waiting.pop(result.request_key, [])
+        chats = self._waiting.pop((result.request_key, "" if self.conv.reuse else result.key), [])
         self._answered += 1
         self.stats.tokens_in += result.tokens_in
         self.stats.tokens_out += result.tokens_out

@@ -1,5 +1,4 @@
-"""Reads of `posting_state_checkpoints` for people and scripts: a posting's trail, counts per version,
-and the old system's output getters."""
+"""Reads of `posting_state_checkpoints` for people and scripts: a posting's trail, counts per version."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from turing_dagster.store.checkpoints import Checkpoint, from_row
-from turing_dagster.store.engine import get_engine
 from turing_dagster.store.schema import conversations
 from turing_dagster.store.schema import posting_state_checkpoints as psc
 
@@ -48,36 +46,3 @@ def reused_counts(engine: sa.Engine, workflow_id: int) -> dict[tuple[int, str | 
     )
     with engine.connect() as conn:
         return {(c, v): n for c, v, n in conn.execute(query)}
-
-
-def get_conversation_output(
-    posting_id: str, conversation_id: int, workflow_id: int | None = None, engine: sa.Engine | None = None
-) -> str | None:
-    """A posting's completed output of one conversation (for scripts, as the old system had)."""
-    query = sa.select(psc.c.output).where(
-        psc.c.posting_id == str(posting_id),
-        psc.c.conversation_id == int(conversation_id),
-        psc.c.status == "completed",
-    )
-    if workflow_id is not None:
-        query = query.where(psc.c.workflow_id == workflow_id)
-    with (engine or get_engine()).connect() as conn:
-        return conn.execute(query.order_by(psc.c.checkpoint_id.desc()).limit(1)).scalar()
-
-
-def get_conversation_outputs(
-    posting_id: str, workflow_id: int, engine: sa.Engine | None = None
-) -> dict[str, str | None]:
-    """All completed outputs of a posting in a workflow, by conversation canonical name."""
-    query = (
-        sa.select(conversations.c.canonical_name, psc.c.output)
-        .join(conversations, conversations.c.conversation_id == psc.c.conversation_id)
-        .where(
-            psc.c.posting_id == str(posting_id),
-            psc.c.workflow_id == workflow_id,
-            psc.c.status == "completed",
-        )
-        .order_by(psc.c.checkpoint_id)
-    )
-    with (engine or get_engine()).connect() as conn:
-        return {name: output for name, output in conn.execute(query)}

@@ -1,4 +1,4 @@
-"""Ride over a lost database connection: a bounded retry of one transaction (issue 8).
+"""Ride over a lost database connection: a bounded retry of one transaction.
 
 A PostgreSQL restart or a terminated backend kills the connection a chunk's transaction is using;
 the results are still in memory, so the chunk is written again once the server answers instead of

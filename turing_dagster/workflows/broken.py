@@ -1,4 +1,4 @@
-"""A workflow file that does not load, told in one line, so the other workflows carry on (issue 8)."""
+"""A workflow file that does not load, told in one line, so the other workflows carry on."""
 
 from __future__ import annotations
 

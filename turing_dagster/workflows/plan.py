@@ -85,10 +85,6 @@ class WorkflowPlan:
         return {s.conversation.conversation_id: s for s in self.steps}
 
     @cached_property
-    def by_asset_name(self) -> dict[str, PlannedStep]:
-        return {asset_name(s.conversation): s for s in self.steps}
-
-    @cached_property
     def groups(self) -> list[list[PlannedStep]]:
         """The steps by execution order, each group in plan order. Siblings (one group) are independent:
         routing only goes to a higher execution order, so a posting visits at most one of them."""

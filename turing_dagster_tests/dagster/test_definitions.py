@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import socket
 
 import dagster as dg
+import ollama
+import sqlalchemy as sa
 
 from turing_dagster.definitions import build_definitions
 
@@ -51,5 +54,12 @@ def test_building_definitions_opens_no_connection(workflows_dir, monkeypatch, tm
     # an unreachable database and Ollama: building must still succeed, since it only reads files
     monkeypatch.setenv("TURING_DATABASE_URL", "postgresql+psycopg2://nobody:x@127.0.0.1:1/none")
     monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:1")
+    def refuse(*args, **kwargs):
+        raise AssertionError("building definitions opened a connection")
+
+    monkeypatch.setattr(sa, "create_engine", refuse)
+    monkeypatch.setattr(ollama.Client, "__init__", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
     defs = build_definitions()
-    assert defs.resolve_job_def("branchy").name == "branchy"
+    job = defs.resolve_job_def("branchy")
+    assert {k.path[-1] for k in job.asset_layer.selected_asset_keys} >= {"01_clean", "06_skills"}

@@ -1,4 +1,4 @@
-"""The Dagster instance is created once, safely, however many commands start together (issue 8, item 1)."""
+"""The Dagster instance is created once, safely, however many commands start together."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`turing run` when a database goes away around its Dagster runs (issue 8): Turing's store is retried,
+"""`turing run` when a database goes away around its Dagster runs: Turing's store is retried,
 Dagster's storage failing is one line."""
 
 from __future__ import annotations

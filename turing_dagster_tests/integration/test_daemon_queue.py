@@ -14,6 +14,7 @@ different hosts did overlap; the UI's run sent its calls to its workflow's host 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -36,8 +37,8 @@ from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simula
 from turing_dagster.steps.progress import progress
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.migrate import upgrade
-from turing_dagster.workflows.loader import load_workflows
 from turing_dagster.store.waves import admit
+from turing_dagster.workflows.loader import load_workflows
 from turing_dagster.workflows.plan import WorkflowPlan, asset_name
 from turing_dagster_tests.conftest import DAGSTER_PG_URL
 from turing_dagster_tests.integration.helpers import forget_waves, make_postings
@@ -286,7 +287,7 @@ def test_daemon_queues_sensor_runs_one_per_host_and_hosts_work_together(pg_url, 
         assert not _overlaps(*spans), f"{name}: two runs drove its host at once: {spans}"
     assert any(_overlaps(a, b) for a in by_job["alpha"] for b in by_job["beta"]), by_job
     spans = sorted(calls_by_host["a"])
-    assert len(spans) == 4 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), (
+    assert len(spans) == 4 and all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), (
         f"two runs on host a asked at once: {spans}")
     for host, timeline in timelines.items():
         mine = [m for name, models in MODELS.items() if HOSTS[name] == host for m in models]

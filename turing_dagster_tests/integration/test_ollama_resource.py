@@ -198,9 +198,9 @@ def test_host_for_routes_models_across_hosts(simulator):
     two = simulator(models=(B,))
     models = manager(f"{one.url},{two.url}")
     pool = models.pool()
-    assert pool.host_for(B) == two.url  # listed by the second host's /api/tags
-    assert pool.host_for(A) == one.url
-    assert pool.host_for("unknown:1b") == one.url
+    assert pool.hosts_for(B) == [two.url]  # listed by the second host's /api/tags
+    assert pool.hosts_for(A) == [one.url]
+    assert pool.hosts_for("unknown:1b") == [one.url]  # nobody lists it: the first host that answers
     s = models.session("qwen2.5")
     assert s.host == two.url
     assert all(r.ok for r in s.run(asks(2)))

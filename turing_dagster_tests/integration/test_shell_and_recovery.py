@@ -43,7 +43,7 @@ def test_dagster_job_execute_runs_one_wave_then_a_range(engine, instance, sim, d
     env = _env(db_url, sim.url)
 
     def execute(tags: dict) -> subprocess.CompletedProcess:
-        cmd = [str(DAGSTER), "job", "execute", "-m", "turing_dagster.definitions", "-j", "branchy", "--tags", json.dumps(tags)]
+        cmd = [str(DAGSTER), "job", "execute", "-m", "turing_dagster", "-j", "branchy", "--tags", json.dumps(tags)]
         return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
 
     done = execute({"dagster/partition": "w000001"})

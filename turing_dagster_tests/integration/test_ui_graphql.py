@@ -32,12 +32,13 @@ from turing_dagster.store.schema import posting_state_checkpoints as psc
 from turing_dagster.store.waves import wave_keys
 from turing_dagster.workflows.loader import load_workflows
 from turing_dagster.workflows.plan import WorkflowPlan, asset_name
+from turing_dagster_tests.conftest import require_in_ci
 
 ROOT = settings.PROJECT_ROOT
 WEBSERVER = Path(sys.executable).parent / "dagster-webserver"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WORKFLOW = "job_posting_pipeline"
-LOCATION = {"repositoryName": "__repository__", "repositoryLocationName": "turing_dagster"}
+LOCATION = {"repositoryName": "__repository__", "repositoryLocationName": "turing"}
 SAMPLE = ROOT / "turing_dagster" / "sample_data" / "postings.jsonl"
 
 
@@ -277,9 +278,10 @@ def _not_blank(png: Path) -> None:
     assert len(colors) > 100 and marked > 2000, f"{png.name} looks blank ({len(colors)} colours, {marked} marks)"
 
 
+@pytest.mark.browser
 def test_screenshots_of_the_asset_graph_and_an_asset_page(ui):
     if CHROMIUM is None:
-        pytest.skip("Chromium is missing (Debian: apt-get install chromium): no screenshots taken")
+        require_in_ci("Chromium", "Debian: apt-get install chromium")
     ui.query("mutation { setNuxSeen }")  # the UI's one-time newsletter pop-up, dismissed as a user would
     asset = f"/assets/{WORKFLOW}/03_gemma3_extract"
     dom = _chromium(ui, asset, "--dump-dom")
@@ -288,7 +290,7 @@ def test_screenshots_of_the_asset_graph_and_an_asset_page(ui):
         assert text in dom.stdout, text
     has_checks = bool(_assets(ui)[f"{WORKFLOW}/03_gemma3_extract"]["assetChecksOrError"]["checks"])
     shots = {
-        "ui_asset_graph.png": f"/locations/turing_dagster/asset-groups/{WORKFLOW}",
+        "ui_asset_graph.png": f"/locations/turing/asset-groups/{WORKFLOW}",
         "ui_asset_page.png": asset,
         **({"ui_asset_checks.png": f"{asset}?view=checks"} if has_checks else {}),
     }
@@ -304,9 +306,10 @@ def test_screenshots_of_the_asset_graph_and_an_asset_page(ui):
             shutil.copy(png, Path(target) / name)
 
 
+@pytest.mark.browser
 def test_the_gpu_timeline_opens_as_a_picture_on_the_last_step_page(ui):
     if CHROMIUM is None:
-        pytest.skip("Chromium is missing (Debian: apt-get install chromium): no screenshots taken")
+        require_in_ci("Chromium", "Debian: apt-get install chromium")
     from PIL import Image
 
     from .browser import Page

@@ -137,7 +137,7 @@ def test_cli_commands_that_need_no_dagster_do_not_import_it(argv):
 
 
 def test_init_and_postings_load_do_not_import_dagster(tmp_path):
-    # `turing init` creates the Dagster instance's storage (issue 8) in a child process, not in its own
+    # `turing init` creates the Dagster instance's storage in a child process, not in its own
     jsonl = tmp_path / "p.jsonl"
     jsonl.write_text('{"posting_id": "a1", "job_title": "Cook", "job_description": "Cook soup."}\n')
     code = (

@@ -83,10 +83,14 @@ def test_webserver_and_daemon_find_the_code_server_the_image_starts():
     (location,) = _load(DEPLOY / "workspace.yaml")["load_from"]
     grpc = location["grpc_server"]
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "\nFROM python:3.11-slim\n" in dockerfile
     cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.M)
     assert cmd and yaml.safe_load(cmd.group(1))[:3] == ["dagster", "code-server", "start"]
-    assert str(grpc["port"]) in yaml.safe_load(cmd.group(1))
+    args = yaml.safe_load(cmd.group(1))
+    assert str(grpc["port"]) in args
+    # the image serves the module the repository's own workspace loads, under the same location name
+    (local,) = _load(ROOT / "workspace.yaml")["load_from"]
+    assert args[args.index("-m") + 1] == local["python_module"]["module_name"]
+    assert grpc["location_name"] == local["python_module"]["location_name"]
     assert grpc["host"] in _load(DEPLOY / "docker-compose.yml")["services"]
     for source in re.findall(r"^COPY (\S+)", dockerfile, re.M):
         assert (ROOT / source).exists(), f"Dockerfile copies {source}, which is not in the repository"

@@ -1,4 +1,4 @@
-"""One broken workflow file beside good ones: every other workflow keeps working (issue 8, item 3)."""
+"""One broken workflow file beside good ones: every other workflow keeps working."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from turing_dagster import settings
 from turing_dagster.cli import main
 from turing_dagster.store.engine import dispose_all, get_engine
 from turing_dagster.store.schema import conversations, postings, workflow_conversations, workflows
@@ -101,6 +102,10 @@ def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
     assert code == 1 and err.strip() == "error: posting 'x1' has no checkpoints in pyonly yet"
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "admitted 3 pending postings into 1 new wave(s): w000001" in out
+    # the command that shows the runs, whole on one line, on the instance the runs are in
+    home = tmp_path / "dagster_home"
+    assert f"`DAGSTER_HOME={home} dagster dev -w {settings.workspace_file()}` shows them" in out.splitlines()[-1]
+    assert settings.workspace_file().exists()
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1", "--json")
     assert [e["conversation"] for e in json.loads(out)] == ["clean", "risky", "tail"]
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
@@ -117,7 +122,7 @@ def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_pat
     held = "1 posting(s) are held by a failed step; `turing run pyonly --retry-failed` retries them"
     assert held in out
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
-    assert code == 0 and "nothing pending" in out and held in out  # issue 8: the plain run says why and how
+    assert code == 0 and "nothing pending" in out and held in out  # the plain run says why and how
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly")
     assert code == 0 and held in out
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
@@ -136,3 +141,24 @@ def test_monitor_once_prints_the_step_table(env, capsys, monkeypatch, tmp_path):
     lines = [line for line in out.splitlines() if "03_tail" in line]
     assert code == 0 and len(lines) == 1 and lines[0].split("│")[4].strip() == "4"  # completed
     assert "admitted 4, finished 4, waiting for a wave 0" in out
+
+
+def test_plan_counts_postings_not_in_a_wave_and_a_bad_host_list_admits_nothing(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps({"posting_id": f"n{i}", "job_description": "d" * 30}) + "\n" for i in range(3)))
+    turing(capsys, monkeypatch, "postings", "load", str(f))
+    code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
+    data = json.loads(out)
+    assert code == 0 and (data["postings"], data["not_admitted"]) == (0, 3)
+    code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly")
+    assert "3 posting(s) not in a wave yet are not counted here" in out
+    monkeypatch.setenv("TURING_OLLAMA_HOSTS", "a,,b")
+    code, _, err = turing(capsys, monkeypatch, "run", "branchy")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "an empty entry" in err
+    _, out, _ = turing(capsys, monkeypatch, "status", "branchy", "--json")
+    assert json.loads(out)["not_admitted"] == 3  # refused before a wave was admitted
+    code, out, err = turing(capsys, monkeypatch, "run", "pyonly")  # Python steps drive no host: it runs
+    assert code == 0 and "admitted 3 pending postings" in out, err
+    _, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
+    assert json.loads(out)["not_admitted"] == 0

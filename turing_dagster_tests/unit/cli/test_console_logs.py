@@ -1,4 +1,4 @@
-"""Log records on a `turing` command's console after dagster-postgres retried a connection (issue 8)."""
+"""Log records on a `turing` command's console after dagster-postgres retried a connection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A workflow's lifecycle as a user meets it (issue 15): its file removed, re-created under its name
+"""A workflow's lifecycle as a user meets it: its file removed, re-created under its name
 with a new workflow_id, the old one retired, its conversation ids reused by another file."""
 
 from __future__ import annotations

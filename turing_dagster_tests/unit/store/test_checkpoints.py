@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for, write_chunk
 from turing_dagster.store.migrate import current_version, upgrade
 from turing_dagster.store.postings import upsert_postings
-from turing_dagster.store.reads import get_conversation_output, get_conversation_outputs
 from turing_dagster.store.schema import SCHEMA_VERSION, conversations, posting_state_checkpoints, postings
 
 WF = 3001
@@ -80,7 +79,7 @@ def test_save_to_is_written_with_the_checkpoint(engine):
         assert conn.execute(sa.select(postings.c.extracted_summary).where(postings.c.posting_id == "h001")).scalar() == "A summary"
 
 
-def test_reads_latest_state_outputs_and_script_helpers(engine):
+def test_reads_the_latest_row_per_posting_and_conversation(engine):
     _postings(engine)
     write_chunk(engine, WF, [_cp("h000", 3335, output="summary 0", nxt=3336), _cp("h001", 3335, output="summary 1", nxt=3336)])
     write_chunk(engine, WF, [_cp("h000", 3336, output="PASS", nxt=None)])
@@ -90,16 +89,13 @@ def test_reads_latest_state_outputs_and_script_helpers(engine):
     }
     assert found[("h000", 3336)].next_conversation_id is None and found[("h001", 3335)].next_conversation_id == 3336
     assert checkpoints_for(engine, WF, ["h000"], [3336])[("h000", 3336)].output == "PASS"
-    assert get_conversation_output("h001", 3335, engine=engine) == "summary 1"
-    assert get_conversation_output("h001", 3336, engine=engine) is None
-    assert get_conversation_outputs("h000", WF, engine=engine) == {"gemma3_extract": "summary 0", "gemma2_grade": "PASS"}
 
 
-def test_failed_rows_are_not_outputs(engine):
+def test_a_failed_row_keeps_its_reason_and_stays_at_its_conversation(engine):
     _postings(engine)
     write_chunk(engine, WF, [Checkpoint("h003", 3335, "failed", None, 3335, error="boom", code_version="v1")])
-    assert get_conversation_output("h003", 3335, engine=engine) is None
-    assert checkpoints_for(engine, WF, ["h003"], [3335])[("h003", 3335)].status == "failed"
+    row = checkpoints_for(engine, WF, ["h003"], [3335])[("h003", 3335)]
+    assert (row.status, row.output, row.error, row.next_conversation_id) == ("failed", None, "boom", 3335)
 
 
 def test_members_only_drops_results_of_postings_that_left_their_wave(engine):

@@ -1,4 +1,4 @@
-"""Database URLs a user mistypes: one line, never the password, never a traceback (issue 8)."""
+"""Database URLs a user mistypes: one line, never the password, never a traceback."""
 
 from __future__ import annotations
 

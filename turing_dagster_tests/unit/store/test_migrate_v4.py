@@ -1,4 +1,4 @@
-"""Schema version 4 carries a real version-3 database over (issue 15): owners for conversations,
+"""Schema version 4 carries a real version-3 database over: owners for conversations,
 retired_at for workflows, every row intact, `turing status` and the old debugging query still reading it."""
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_csv_rows_load_with_extra_columns(engine, tmp_path):
         ("job_title\nx\n", ".csv", "p.csv:1: the CSV header has no posting_id column"),
         ("posting_id,job_title\na,x\n,y\n", ".csv", "p.csv:3: posting_id is missing"),
         ("posting_id\na\n", ".txt", "unknown file type .txt"),
-        # issue 8: short and long rows, a column named twice, ids of the wrong type
+        # short and long rows, a column named twice, ids of the wrong type
         ("posting_id,job_title,city\na,x,Paris\nb,y\n", ".csv", "p.csv:3: 2 value(s) for the 3 header columns"),
         ("posting_id,job_title\na,x\nb,y,z\n", ".csv", "p.csv:3: more values than the 2 header columns"),
         ("posting_id,job_title,job_title\na,x,y\n", ".csv", "p.csv:1: the CSV header names column(s) twice: job_title"),

@@ -1,4 +1,4 @@
-"""Which database errors are a lost connection worth retrying, and the retry's bound (issue 8, item 6)."""
+"""Which database errors are a lost connection worth retrying, and the retry's bound."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The `workflows` table over a workflow's lifecycle: each conversation_id owned by one workflow,
-refusals naming the way out, retired workflows and their names (issue 15)."""
+refusals naming the way out, retired workflows and their names."""
 
 from __future__ import annotations
 
