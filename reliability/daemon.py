@@ -10,10 +10,11 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from reliability.harness import DAGSTER, ROOT, WORKFLOWS, Ctx, Env, Row, _clean, _one_line, _row
+from reliability.harness import DAGSTER, ROOT, STEP_KEY, WORKFLOWS, Ctx, Env, Row, _clean, _one_line, _row
 
 DAEMON = Path(DAGSTER).parent / "dagster-daemon"
 BUSY = "run again when it is done"  # how a run that lost the claim race says so (store/claims.py)
+STEP = f"{STEP_KEY}conversations"  # the one step of every run of branchy (one multi-asset per workflow)
 
 
 def _new_home(env: Env) -> Path:
@@ -27,7 +28,7 @@ def _new_home(env: Env) -> Path:
     home = env.root / "new_home"
     home.mkdir()
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    config["run_queue"]["dequeue_interval_seconds"] = 1
+    config.setdefault("run_queue", {})["dequeue_interval_seconds"] = 1
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     done = env.turing("init", DAGSTER_HOME=str(home))
     if done.returncode:
@@ -64,7 +65,8 @@ def _runs(home: Path) -> list:
                 run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
             why = " ".join((f.cause.message if f.cause else f.message) for f in failures if f)
             wave = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start", "?")
-            out.append((run.tags.get("dagster/sensor_name", "turing run"), run.status.value, why, wave))
+            steps = sorted({e.step_key for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)})
+            out.append((run.tags.get("dagster/sensor_name", "turing run"), run.status.value, why, wave, steps))
         return out
 
 
@@ -111,13 +113,17 @@ def daemon_ticks_and_runs(ctx: Ctx) -> Row:
     by_sensor = [r for r in runs if r[0] != "turing run"]
     # a run that lost the claim race fails at its first step saying so, and did nothing
     bad = [r for r in runs if r[1] not in ("SUCCESS", "FAILURE") or (r[1] == "FAILURE" and BUSY not in r[2])]
+    # one step per run, whoever started it: the workflow's conversations back to back
+    steps = sorted({key for r in runs for key in r[4]})
     codes = [r.returncode for r in results]
     ok = (alive and by_sensor and set(codes) <= {0, 3} and final.returncode == 0 and info.returncode == 0
-          and not bad and all(_clean(r.stderr) and len(r.stderr.strip().splitlines()) <= 1 for r in results))
+          and not bad and steps == [STEP]
+          and all(_clean(r.stderr) and len(r.stderr.strip().splitlines()) <= 1 for r in results))
     statuses = sorted(f"{wave} {status}{' (lost the claim race)' if BUSY in why else ''}"
-                      for _, status, why, wave in by_sensor)
+                      for _, status, why, wave, _ in by_sensor)
     losers = [r for r in results if r.returncode]
-    message = (f"daemon: {len(by_sensor)} sensor run(s) {', '.join(statuses) or '-'}; turing run exits {codes}"
+    message = (f"daemon: {len(by_sensor)} sensor run(s) {', '.join(statuses) or '-'}; turing run exits {codes}; "
+               f"{len(runs)} Dagster runs, step(s) {', '.join(steps)}"
                + (f", {_one_line(losers[0])}" if losers else ""))
     if not alive:
         message = f"the daemon exited ({daemon.returncode}): {_tail(log)}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from reliability.harness import Ctx, Env, Row, _clean, _one_line, _row, _wait_for_progress
+from reliability.harness import STEP_KEY, Ctx, Env, Row, _clean, _one_line, _row, _wait_for_progress, unstored_answers
 from reliability.proxy import Proxy
 
 # where .ci/start-postgres puts its cluster; another server: TURING_TEST_PG_DATA (and TURING_TEST_PG_CTL)
@@ -141,10 +141,10 @@ def _mid_step(ctx: Ctx, env: Env, name: str, disturb: Callable[[], str], dagster
         return _row(env, name, ok, f"{what}; the run rode over it: exit 0{seen}; {_retries(err)}"[:200])
     again = env.turing("run", "branchy")
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
-    ok = _clean(err) and len(errors) == 1 and again.returncode == 0
+    ok = _clean(err) and len(errors) == 1 and STEP_KEY not in errors[0] and again.returncode == 0
     message = f"{what}; run exit {proc.returncode} {_one_line(None, err)!r}; rerun exit {again.returncode}"
-    # the run failed, so the answers of the chunk in flight may be asked for again: one chunk at most
-    return _row(env, name, ok, message[:200], max_repeated=env.chunk)
+    # the run failed, so what its step had asked and not stored may be asked for again
+    return _row(env, name, ok, message[:200], max_repeated=unstored_answers(env.chunk))
 
 
 def postgres_restarted(dagster_on_postgres: bool) -> Callable[[Ctx], Row]:

@@ -14,9 +14,21 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "turing_dagster_tests" / "dagster" / "workflows"
+OWN_WORKFLOWS = ROOT / "reliability" / "workflows"  # the workflows of the rows that need their own
 TURING = [sys.executable, "-c", "from turing_dagster.cli import main; main()"]
 DAGSTER = Path(sys.executable).parent / "dagster"
 SECRET = "S3cretPW"
+# branchy's one Dagster step is branchy__conversations; an error line the user reads names the conversation
+# and never carries the step key
+STEP_KEY = "branchy__"
+SLOTS = 4  # the `ollama` resource's slots_per_host default: requests in flight per host
+
+
+def unstored_answers(chunk: int) -> int:
+    """What a step stopped mid-way (killed, or its run failed) may have been answered and not stored: the
+    chunk not yet committed and the requests outstanding, which steps/llm_side.py keeps at 4 per slot
+    (queued, in flight, or answered and not yet in a chunk) so the slots never wait on a commit."""
+    return chunk + 4 * SLOTS
 TEXT = "We are hiring a Python developer to build data pipelines with SQL and Airflow. You will work with analysts."
 HOSTILE = [
     "Template engineer: our docs use {posting.job_title}, {summarize}, {clean} and {{x}} literally, also {\"a\": 1}.",
@@ -37,6 +49,7 @@ class Row:
     repeated: int | str
     outcome: str
     message: str
+    seconds: float | None = None  # what the scenario took, set by the suite
 
 
 class Env:
@@ -85,12 +98,16 @@ class Env:
         self._load(n, [TEXT], [])
 
     def _load(self, n: int, texts: list[str], init: list[str]) -> None:
-        f = self.root / f"postings{len(self.ids)}.jsonl"
         records = [{"posting_id": f"p{i:03d}", "job_title": f"Role {i}", "job_description": texts[i % len(texts)]}
                    for i in range(len(self.ids), len(self.ids) + n)]
+        self.load_records(records, init=bool(init))
+
+    def load_records(self, records: list[dict], init: bool = False) -> None:
+        """These postings beside those loaded already (after `turing init` when `init`)."""
+        f = self.root / f"postings{len(self.ids)}.jsonl"
         f.write_text("".join(json.dumps(r) + "\n" for r in records))
         self.ids += [r["posting_id"] for r in records]
-        for args in ([init] if init else []) + [["postings", "load", str(f)]]:
+        for args in ([["init"]] if init else []) + [["postings", "load", str(f)]]:
             done = self.turing(*args)
             if done.returncode:
                 raise RuntimeError(f"turing {' '.join(args)}: {done.stderr.strip()}")
@@ -114,13 +131,24 @@ class Env:
             self.errors_injected += self.sim.timeline()["counts"]["errors_injected"]
             self.sim.reset()
 
-    def measure(self) -> tuple[int, int, int]:
-        from turing_dagster.steps.progress import progress
+    def finished(self, workflow: Path) -> set[str]:
+        """The postings that reached the end of `workflow` (a definition file) under its current definition."""
+        from turing_dagster.steps.progress import step_versions
+        from turing_dagster.store.standing import State, standing_query
         from turing_dagster.workflows.loader import load_workflow_file
         from turing_dagster.workflows.plan import WorkflowPlan
 
+        plan = WorkflowPlan(load_workflow_file(workflow))
+        q = standing_query(plan.workflow.workflow_id, step_versions(plan))
+        with self.engine().connect() as conn:
+            return set(conn.execute(sa.select(q.c.posting_id).where(q.c.state == int(State.DONE))).scalars())
+
+    def measure(self, expect: dict[Path, frozenset[str]] | None = None) -> tuple[int, int, int]:
+        """(lost, duplicated, repeated). Lost: per workflow (a definition file: branchy by default), the
+        postings that did not reach its end but those it maps to, which were not meant to (planted failures)."""
         engine = self.engine()
-        p = progress(engine, WorkflowPlan(load_workflow_file(WORKFLOWS / "branchy.yaml")))
+        expect = expect or {WORKFLOWS / "branchy.yaml": frozenset()}
+        lost = sum(len(set(self.ids) - excused - self.finished(w)) for w, excused in expect.items())
         with engine.connect() as conn:
             dupes = conn.execute(sa.text(
                 "SELECT count(*) FROM (SELECT posting_id, conversation_id FROM posting_state_checkpoints "
@@ -133,7 +161,7 @@ class Env:
         # a request answered with an injected 500/503 is sent again by design: only the rest were answers
         # asked for twice
         errors = self.errors_injected + (self.sim.timeline()["counts"]["errors_injected"] if self.sim else 0)
-        return len(self.ids) - p.finished, dupes, max(0, sum(n - 1 for n in seen.values()) - errors)
+        return lost, dupes, max(0, sum(n - 1 for n in seen.values()) - errors)
 
 
 def _one_line(done: subprocess.CompletedProcess | None, text: str | None = None) -> str:
@@ -146,10 +174,13 @@ def _clean(text: str) -> bool:
     return "Traceback" not in text and "dagster._core" not in text
 
 
-def _row(env: Env, name: str, ok: bool, message: str, max_repeated: int = 0, run: bool = True) -> Row:
+def _row(env: Env, name: str, ok: bool, message: str, max_repeated: int = 0, run: bool = True,
+         expect: dict[Path, frozenset[str]] | None = None) -> Row:
+    """The row of a scenario: `ok`, and nothing lost (see Env.measure's `expect`), duplicated or asked for
+    again beyond `max_repeated`."""
     if not run:  # a refusal scenario: nothing ran, so nothing can be lost, duplicated or repeated
         return Row(name, env.db, 0, "-", "-", "-", "pass" if ok else "FAIL", message)
-    lost, dupes, repeated = env.measure()
+    lost, dupes, repeated = env.measure(expect)
     passed = ok and lost == 0 and dupes == 0 and repeated <= max_repeated
     return Row(name, env.db, len(env.ids), lost, dupes, repeated, "pass" if passed else "FAIL", message)
 
@@ -167,16 +198,18 @@ class Ctx:
         self._sims: list = []
 
     def env(self, name: str, sim: bool = True, chunk: int = 5, request_seconds: float = 0.01) -> Env:
-        handle = None
-        if sim:
-            from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
-
-            config = SimulatorConfig(
-                default_profile=ModelProfile(load_seconds=0.02, request_seconds=request_seconds), parallel=2
-            )
-            handle = start_simulator(config, port=0)
-            self._sims.append(handle)
+        handle = self.simulator(request_seconds) if sim else None
         return Env(self.root / f"{name}-{self.db}", self.db, handle, chunk)
+
+    def simulator(self, request_seconds: float = 0.01, revision: str | None = None, **config):
+        """A simulator of this scenario's (stopped with it); `config`: SimulatorConfig fields, `revision` the
+        models' version (another digest: request keys of their own)."""
+        from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
+
+        profile = ModelProfile(load_seconds=0.02, request_seconds=request_seconds, revision=revision)
+        handle = start_simulator(SimulatorConfig(default_profile=profile, parallel=2, **config), port=0)
+        self._sims.append(handle)
+        return handle
 
     def close(self) -> None:
         for handle in self._sims:
@@ -186,11 +219,12 @@ class Ctx:
 
 
 def table(rows: list[Row]) -> str:
-    head = ("scenario", "db", "postings", "lost", "duplicated", "calls repeated", "outcome", "the user's message")
+    head = ("scenario", "db", "postings", "lost", "duplicated", "calls repeated", "outcome", "s", "the user's message")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         message = r.message.replace("|", "\\|").replace("`", "'")  # the cell is a code span
-        cells = (r.scenario, r.db, r.postings, r.lost, r.duplicated, r.repeated, r.outcome, f"`{message}`")
+        took = "" if r.seconds is None else f"{r.seconds:.0f}"
+        cells = (r.scenario, r.db, r.postings, r.lost, r.duplicated, r.repeated, r.outcome, took, f"`{message}`")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 

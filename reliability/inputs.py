@@ -144,7 +144,9 @@ def hostile_postings(ctx: Ctx) -> Row:
 
 
 def secrets_in_urls(ctx: Ctx) -> Row:
-    env = ctx.env("secrets", sim=False)
+    # a simulator: a URL the server accepts (loopback trusts any password) runs the workflow, so a whole run's
+    # output and DAGSTER_HOME are searched for the password, and a refusal is about the URL, not about Ollama
+    env = ctx.env("secrets")
     if not ctx.fast:
         env.load(2)
     urls = [f"turing:{SECRET}@127.0.0.1/db", f"postgresql+psycopg2://turing:{SECRET}@127.0.0.1:abc/db",

@@ -13,15 +13,15 @@ from collections.abc import Callable
 
 from reliability.harness import (
     DAGSTER,
+    STEP_KEY,
     Ctx,
     Row,
     _clean,
     _one_line,
     _row,
     _wait_for_progress,
+    unstored_answers,
 )
-
-IN_FLIGHT = 4  # the `ollama` resource's slots_per_host default: requests in flight per host
 
 
 def sigkill_at_random_points(ctx: Ctx) -> Row:
@@ -41,10 +41,8 @@ def sigkill_at_random_points(ctx: Ctx) -> Row:
         kills += 1
     done = env.turing("run", "branchy")
     ok = done.returncode == 0 and _clean(done.stderr)
-    # what a kill can cost: the answers of the chunk not yet committed, and the requests in flight in the
-    # slots (turing's default 4 per host), whose answers never arrived
     return _row(env, f"SIGKILL at {kills} random points", ok, f"after {kills} kills: rerun exit {done.returncode}",
-                max_repeated=kills * (chunk + IN_FLIGHT))
+                max_repeated=kills * unstored_answers(chunk))
 
 
 def injected_errors(rate: float) -> Callable[[Ctx], Row]:
@@ -90,8 +88,12 @@ def hung_server(ctx: Ctx) -> Row:
     proc = env.popen("run", "branchy", OLLAMA_HOST=f"http://{host}", TURING_OLLAMA_CONTROL_TIMEOUT="3")
     try:
         out, err = proc.communicate(timeout=limit)
-        ok = proc.returncode not in (0, None) and _clean(err) and host in err and len(err.strip().splitlines()) == 1
+        lines = err.strip().splitlines()
+        ok = (proc.returncode not in (0, None) and _clean(err) and len(lines) == 1 and lines[0].startswith("error: ")
+              and host in lines[0] and STEP_KEY not in lines[0])
         message = _one_line(None, err)
+        if len(lines) > 1:  # what came before the error, as the user saw it
+            message = f"{len(lines)} lines on stderr, not one: {lines[0][:60]}... then {message}"[:200]
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
@@ -115,8 +117,14 @@ def server_dies_and_returns(ctx: Ctx) -> Row:
     env.keep_requests()  # the server comes back: listening again, models unloaded
     env.sim.set_faults(FaultConfig())
     second = env.turing("run", "branchy")
-    ok = second.returncode == 0 and _clean(first.stderr + second.stderr)
+    # the failed run's line: one `error:` naming the conversation and the host, not Dagster's step key
+    errors = [line for line in first.stderr.splitlines() if line.startswith("error: ")]
+    shaped = (len(errors) == 1 and STEP_KEY not in errors[0] and "conversation '" in errors[0]
+              and env.sim.url.removeprefix("http://") in errors[0])
+    ok = first.returncode == 1 and shaped and second.returncode == 0 and _clean(first.stderr + second.stderr)
     message = f"dead: exit {first.returncode} {_one_line(first)!r}; back: exit {second.returncode}"
+    if not shaped:
+        message = f"not one error line naming conversation and host: {errors!r}"
     return _row(env, "server dies mid-step, comes back", ok, message[:150], max_repeated=4)
 
 

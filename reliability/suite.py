@@ -1,19 +1,7 @@
-"""`make reliability`: operator scenarios against real processes, one table row each (issue 8).
+"""`make reliability`: operator scenarios against real processes, one table row each.
 
-The `turing` CLI runs in subprocesses against the Ollama SIMULATOR over HTTP (served from this
-process), a SQLite store and, when TURING_TEST_DATABASE_URL is set, a PostgreSQL one (its tables are
-dropped and recreated per scenario: give it a database of its own; the role needs CREATEDB for the
-rows that put Dagster's storage in a database `<that database>_dagster`). Each DAGSTER_HOME is a fresh
-temporary folder with Dagster's SQLite storage unless the row says otherwise. The restart rows run
-`pg_ctl restart -m fast` on the server in TURING_TEST_PG_DATA (default: .ci/start-postgres's cluster;
-pg_ctl from TURING_TEST_PG_CTL or /usr/lib/postgresql/*/bin), as its owner: everyone connected to that
-server is disconnected for a moment. The outage rows cut a proxy in front of it instead. After the
-disturbance the user's recovery is a plain `turing run` (twice at most) and the table counts what is left:
-
-  lost        postings that did not reach the end of the workflow
-  duplicated  (posting, conversation) pairs with more than one checkpoint
-  repeated    chat requests the simulator received twice, word for word, beyond those its injected
-              errors made the client send again (an answer asked for again)
+What each row does, what the columns mean and the table of the last full run: reliability/README.md, which a
+full run (every scenario, not --fast) rewrites between its markers.
 
     .venv/bin/python -m reliability [--only NAME[,NAME]] [--fast]
 """
@@ -21,12 +9,15 @@ disturbance the user's recovery is a plain `turing run` (twice at most) and the 
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from reliability.answers import prompts_longer_than_num_ctx, unstorable_answers
 from reliability.daemon import daemon_ticks_and_runs
 from reliability.database import database_connections_terminated, postgres_restarted, postgres_unreachable
 from reliability.harness import Ctx, Row, table
@@ -61,7 +52,11 @@ SCENARIOS: dict[str, Callable[[Ctx], Row]] = {
     "hostile": hostile_postings,
     "secrets": secrets_in_urls,
     "lifecycle": workflow_lifecycle,
+    "unstorable": unstorable_answers,
+    "num_ctx": prompts_longer_than_num_ctx,
 }
+README = Path(__file__).resolve().parent / "README.md"
+BEGIN, END = "<!-- the table: written by `make reliability` -->", "<!-- end of the table -->"
 ONCE = {"hung", "badfiles"}  # nothing in them depends on the store's database
 POSTGRES_ONLY = {"pgkill", "pgrestart", "pgrestart_dagster", "pgdown", "pgdown_dagster", "dagsterdown"}
 
@@ -82,7 +77,8 @@ def run_scenarios(names: list[str], fast: bool = False, dbs: list[str] | None = 
                     row = Row(name, db, 0, "?", "?", "?", "FAIL (crashed)", f"{type(exc).__name__}: {exc}"[:150])
                 finally:
                     ctx.close()
-                print(f"  {row.scenario} [{db}]: {row.outcome} ({time.monotonic() - started:.0f}s)", file=sys.stderr)
+                row.seconds = time.monotonic() - started
+                print(f"  {row.scenario} [{db}]: {row.outcome} ({row.seconds:.0f}s)", file=sys.stderr)
                 rows.append(row)
     return rows
 
@@ -96,9 +92,26 @@ def main() -> None:
     unknown = sorted(set(names) - set(SCENARIOS))
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+    started = time.monotonic()
     rows = run_scenarios(names, fast=args.fast)
     print(table(rows))
+    if not args.fast and names == list(SCENARIOS):  # a subset or small sizes would replace the table with less
+        write_readme(rows, time.monotonic() - started)
+        print(f"table written into {README}", file=sys.stderr)
     # a row that could not run here (no server to restart) says why; it is not a failure of Turing's
     sys.exit(0 if all(r.outcome in ("pass", "not run") for r in rows) else 1)
 
 
+def write_readme(rows: list[Row], seconds: float, path: Path = README) -> None:
+    """Replace the table between the README's markers with these rows (ports the run picked made neutral,
+    so a rerun changes only what changed)."""
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"error: {path} lacks the markers {BEGIN} and {END}")
+    dbs = ", ".join(dict.fromkeys(r.db for r in rows))
+    outcomes = Counter("FAIL" if r.outcome.startswith("FAIL") else r.outcome for r in rows)
+    counts = ", ".join(f"{outcomes[o]} {o}" for o in ("pass", "FAIL", "not run") if outcomes[o])
+    body = re.sub(r"(https?://127\.0\.0\.1):\d+", r"\1:PORT", table(rows))
+    summary = f"{len(rows)} rows on {dbs}: {counts}; {seconds / 60:.0f} minutes in all."
+    head, rest = text.split(BEGIN, 1)
+    path.write_text(f"{head}{BEGIN}\n{summary}\n\n{body}\n{END}{rest.split(END, 1)[1]}")
