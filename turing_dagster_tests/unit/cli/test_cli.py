@@ -31,6 +31,14 @@ def turing(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def _init_with_postings(capsys, monkeypatch, tmp_path, prefix: str, n: int) -> None:
+    """`turing init`, then `n` postings `<prefix>0`.. loaded from a JSONL file."""
+    turing(capsys, monkeypatch, "init")
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps({"posting_id": f"{prefix}{i}", "job_description": "d" * 30}) + "\n" for i in range(n)))
+    turing(capsys, monkeypatch, "postings", "load", str(f))
+
+
 def _count(url, table):
     with get_engine(url).connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
@@ -91,10 +99,7 @@ def test_user_mistakes_are_one_line_and_nonzero(env, capsys, monkeypatch, args, 
 
 
 def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
-    turing(capsys, monkeypatch, "init")
-    f = tmp_path / "p.jsonl"
-    f.write_text("".join(json.dumps({"posting_id": f"x{i}", "job_description": "d" * 30}) + "\n" for i in range(3)))
-    turing(capsys, monkeypatch, "postings", "load", str(f))
+    _init_with_postings(capsys, monkeypatch, tmp_path, "x", 3)
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
     data = json.loads(out)
     assert code == 0 and data["not_admitted"] == 3 and [s["step"] for s in data["steps"]] == ["01_clean", "02_risky", "03_tail"]
@@ -113,10 +118,7 @@ def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
 
 
 def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_path):
-    turing(capsys, monkeypatch, "init")
-    f = tmp_path / "p.jsonl"
-    f.write_text("".join(json.dumps({"posting_id": f"y{i}", "job_description": "d" * 30}) + "\n" for i in range(9)))
-    turing(capsys, monkeypatch, "postings", "load", str(f))
+    _init_with_postings(capsys, monkeypatch, tmp_path, "y", 9)
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "1 posting step(s) failed" in out  # y7: the test actor raises for ids ending in 7
     (line,) = [x for x in out.splitlines() if x.startswith("failed: ")]  # one line naming it, where and why
@@ -134,10 +136,7 @@ def test_failed_postings_wait_for_retry_failed(env, capsys, monkeypatch, tmp_pat
 
 
 def test_monitor_once_prints_the_step_table(env, capsys, monkeypatch, tmp_path):
-    turing(capsys, monkeypatch, "init")
-    f = tmp_path / "p.jsonl"
-    f.write_text("".join(json.dumps({"posting_id": f"m{i}", "job_description": "d" * 30}) + "\n" for i in range(4)))
-    turing(capsys, monkeypatch, "postings", "load", str(f))
+    _init_with_postings(capsys, monkeypatch, tmp_path, "m", 4)
     turing(capsys, monkeypatch, "run", "pyonly")
     code, out, _ = turing(capsys, monkeypatch, "monitor", "pyonly", "--once")
     lines = [line for line in out.splitlines() if "03_tail" in line]
@@ -146,10 +145,7 @@ def test_monitor_once_prints_the_step_table(env, capsys, monkeypatch, tmp_path):
 
 
 def test_plan_counts_postings_not_in_a_wave_and_a_bad_host_list_admits_nothing(env, capsys, monkeypatch, tmp_path):
-    turing(capsys, monkeypatch, "init")
-    f = tmp_path / "p.jsonl"
-    f.write_text("".join(json.dumps({"posting_id": f"n{i}", "job_description": "d" * 30}) + "\n" for i in range(3)))
-    turing(capsys, monkeypatch, "postings", "load", str(f))
+    _init_with_postings(capsys, monkeypatch, tmp_path, "n", 3)
     code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
     data = json.loads(out)
     assert code == 0 and (data["postings"], data["not_admitted"]) == (0, 3)
