@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from turing_dagster.steps.progress import step_versions
 from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
 from turing_dagster.store.standing import Standing, wave_standings
 from turing_dagster.workflows.plan import WorkflowPlan
@@ -51,8 +52,7 @@ def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with
     """The wave's members before plan step `index`: their standing, their row at that step and (for those
     the step may take) the current outputs before it, which prompts and actors are rendered from."""
     workflow_id = plan.workflow.workflow_id
-    steps = [(s.conversation.conversation_id, s.version, s.conversation.execution_order) for s in plan.steps]
-    standings = wave_standings(engine, workflow_id, steps, wave)
+    standings = wave_standings(engine, workflow_id, step_versions(plan), wave)
     LOADED.saw(len(standings))
     states = [PostingState(pid, wave, s) for pid, s in sorted(standings.items())]
     here = [ps for ps in states if reaches(plan, ps.standing.at, index)]
