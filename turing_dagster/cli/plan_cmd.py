@@ -30,7 +30,7 @@ def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> t
 
     plan = WorkflowPlan(spec)
     if waves is None:
-        looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope, unsettled_only=scope == Scope())
+        looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope)
         waves = [a.wave_key for a in looked if a.work]
     answers = Answers(engine)
     if not waves or not any(s.model for s in plan.steps):  # no request to key: no host to ask for digests

@@ -18,12 +18,11 @@ from turing_dagster import settings
 from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.cli.plan_cmd import run_preview
 from turing_dagster.settings import ui_command
-from turing_dagster.steps.held import held_by_failures
+from turing_dagster.steps.held import Held
 from turing_dagster.store.engine import first_line
 from turing_dagster.store.reads import failures_in
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
-from turing_dagster.workflows.plan import WorkflowPlan
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -149,10 +148,7 @@ def _report(report: RunReport, spec: Workflow, engine: sa.Engine, root: str) -> 
             console.print(f"failed: posting {posting_id} at {conversation}: {first_line(error or 'no reason recorded')}")
         if total > len(shown):
             console.print(f"... and {total - len(shown)} more: `turing status {spec.name} --posting ID` shows one")
-    # read after the runs, when a database restart the runs rode over may still be going on
-    held = with_reconnect(lambda: held_by_failures(engine, WorkflowPlan(spec)), "counting held postings",
-                          on_retry=lambda line: click.echo(f"warning: {line}", err=True))
-    for line in held.lines(spec.name):
+    for line in Held(report.held, report.retried).lines(spec.name):
         console.print(line)
     if report.stale and not report.scope.stale:
         console.print(f"{report.stale} posting(s) have results made under an earlier definition (stale): "

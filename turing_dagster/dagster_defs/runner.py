@@ -24,8 +24,9 @@ from turing_dagster.steps.progress import step_versions
 from turing_dagster.store import claims
 from turing_dagster.store.admission import admit_pending
 from turing_dagster.store.engine import first_line
+from turing_dagster.store.marks import mark_settled, plan_version, settled_counts
 from turing_dagster.store.retry import with_reconnect
-from turing_dagster.store.standing import Scope, assess_waves, mark_settled, plan_version, settled_stale
+from turing_dagster.store.standing import Scope, assess_waves
 from turing_dagster.store.sync import sync_workflows
 from turing_dagster.store.waves import wave_keys
 from turing_dagster.workflows.plan import WorkflowPlan
@@ -58,6 +59,8 @@ class RunReport:
     busy_runs: list[str] = field(default_factory=list)  # runs whose step found its waves taken meanwhile
     steps: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
     stale: int = 0  # postings with results of an earlier definition, after the runs
+    held: int = 0  # postings a failure holds until `--retry-failed`, after the runs
+    retried: int = 0  # postings whose failure the next plain run retries
     scope: Scope = field(default_factory=Scope)
 
     @property
@@ -158,7 +161,7 @@ def run_workflow(
     steps = step_versions(plan)
     partitions = wave_partitions(workflow.name)
     # the waves with work first, then register: a wave the sensor admits in between is registered too
-    work = [a.wave_key for a in assess_waves(engine, workflow.workflow_id, steps, scope, unsettled_only=scope == Scope())
+    work = [a.wave_key for a in assess_waves(engine, workflow.workflow_id, steps, scope)
             if a.work]
     known = set(instance.get_dynamic_partitions(partitions.name))
     missing = [k for k in wave_keys(engine, workflow.workflow_id) if k not in known]
@@ -193,16 +196,19 @@ def run_workflow(
         report.run_ids.append(result.run_id)
         _collect(report, result)
     # the runs rode over a database restart: so does settling, rather than exit 1 after the work is done
-    report.stale = with_reconnect(lambda: settle(engine, plan), "settling finished waves")
+    report.stale, report.held, report.retried = with_reconnect(lambda: settle(engine, plan), "settling finished waves")
     return report
 
 
-def settle(engine: sa.Engine, plan: WorkflowPlan) -> int:
+def settle(engine: sa.Engine, plan: WorkflowPlan) -> tuple[int, int, int]:
     """Mark the waves a plain run has nothing to do in under the current definitions (a write of its own,
-    after the reads), so the next run skips them; returns the workflow's stale postings."""
+    after the reads), so the next run skips them; returns the workflow's (stale, held, retried) postings,
+    read from the marks and the waves still open."""
     steps = step_versions(plan)
     workflow_id = plan.workflow.workflow_id
-    looked = assess_waves(engine, workflow_id, steps, Scope(), unsettled_only=True)
-    mark_settled(engine, workflow_id, {a.wave_key: a.stale for a in looked if not a.plain_work}, plan_version(steps))
-    settled, _ = settled_stale(engine, workflow_id, plan_version(steps))
-    return settled + sum(a.stale for a in looked if a.plain_work)
+    looked = assess_waves(engine, workflow_id, steps, Scope())
+    mark_settled(engine, workflow_id, {a.wave_key: (a.stale, a.held) for a in looked if not a.plain_work}, plan_version(steps))
+    stale, held = settled_counts(engine, workflow_id, plan_version(steps))
+    still_open = [a for a in looked if a.plain_work]
+    return (stale + sum(a.stale for a in still_open), held + sum(a.held for a in still_open),
+            sum(a.retried for a in still_open))

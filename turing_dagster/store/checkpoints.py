@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from turing_dagster.store.answers import StoredAnswer, insert_answers
 from turing_dagster.store.engine import batched, first_line
+from turing_dagster.store.marks import clear_marks
 from turing_dagster.store.schema import posting_state_checkpoints as psc
 from turing_dagster.store.schema import postings, wave_postings
-from turing_dagster.store.standing import clear_marks
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,14 @@ def _restamp(conn: sa.Connection, plan: WorkflowPlan) -> None:
         )
 
 
+def _v6(conn: sa.Connection) -> None:
+    # settled waves' held counts: the marks set before them lack one, so every wave is looked at once
+    _add_columns(conn, schema.waves, schema.waves.c.held_postings)
+    conn.execute(sa.update(schema.waves).values(finished_version=None))
+
+
 # version -> step that brings a database at version-1 up to it; append, never edit.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6}
 
 
 def current_version(conn: sa.Connection) -> int:

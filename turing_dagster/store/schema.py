@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from turing_dagster.workflows.rules import SAVE_TO_COLUMNS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # JSONB on PostgreSQL so that `state_snapshot->>'current_conversation_id'` works as in the old system.
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -92,6 +92,8 @@ waves = sa.Table(
     # schema v5: `finished_version` means "settled": no work for a plain run under that plan version (any
     # checkpoint written into the wave clears it); how many members were stale when it was settled
     sa.Column("stale_postings", sa.Integer),
+    # schema v6: and how many a failure held until `--retry-failed`, so a run counts them from the marks
+    sa.Column("held_postings", sa.Integer),
     sa.Index("ix_waves_finished", "workflow_id", "finished_version"),
 )
 

@@ -30,8 +30,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from turing_dagster.store.engine import batched
+from turing_dagster.store.marks import plan_version, waves_to_read
 from turing_dagster.store.schema import posting_state_checkpoints as psc
-from turing_dagster.store.schema import wave_postings, waves
+from turing_dagster.store.schema import wave_postings
+
+_WAVES_PER_QUERY = 50  # waves of a few thousand postings: one standing query stays bounded
 
 StepVersions = Sequence[tuple[int, str, int]]  # (conversation_id, cumulative version, execution order), plan order
 
@@ -204,77 +207,38 @@ class WaveAssessment:
     work: bool  # has a member the scope takes
     plain_work: bool  # has a member a plain run takes (new work, retryable failures)
     stale: int  # members whose results are stale
+    held: int = 0  # members a failure holds until `--retry-failed` (a plain run leaves them alone)
+    retried: int = 0  # members whose failure a plain run retries
 
 
-def assess_waves(
-    engine: sa.Engine, workflow_id: int, steps: StepVersions, scope: Scope, unsettled_only: bool
-) -> list[WaveAssessment]:
-    """Per wave: whether `scope` has work there, and how many members are stale. `unsettled_only`: only
-    waves not settled under this plan version (a plain run's view: settled waves have no work for it)."""
+def assess_waves(engine: sa.Engine, workflow_id: int, steps: StepVersions, scope: Scope) -> list[WaveAssessment]:
+    """Per wave whose marks leave it open for `scope` (store/marks.py): whether `scope` has work there,
+    and how many members are stale or held, in SQL a batch of waves at a time."""
     if not steps:
         return []
-    q = standing_query(workflow_id, steps)
-    plain = sa.or_(q.c.state == int(State.PENDING), sa.and_(q.c.state == int(State.HELD), q.c.retryable == 1))
-    taken = [plain]
-    if scope.failed:
-        taken += [q.c.state == int(State.HELD), sa.and_(q.c.state == int(State.STALE), q.c.failed == 1)]
-    if scope.stale:
-        taken.append(q.c.state == int(State.STALE))
 
     def count(condition: sa.ColumnElement) -> sa.ColumnElement:
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
-    query = sa.select(
-        q.c.wave_key, count(sa.or_(*taken)), count(plain), count(q.c.state == int(State.STALE))
-    ).group_by(q.c.wave_key)
-    if unsettled_only:
-        version = plan_version(steps)
-        query = query.join(waves, sa.and_(waves.c.workflow_id == workflow_id, waves.c.wave_key == q.c.wave_key)).where(
-            sa.or_(waves.c.finished_version.is_(None), waves.c.finished_version != version)
-        )
+    out: list[WaveAssessment] = []
     with engine.connect() as conn:
-        return [WaveAssessment(k, bool(w), bool(p), int(s or 0)) for k, w, p, s in conn.execute(query.order_by(q.c.wave_key))]
-
-
-def plan_version(steps: StepVersions) -> str:
-    """The last step's cumulative version: it changes with any step's definition."""
-    return steps[-1][1] if steps else ""
-
-
-def mark_settled(engine: sa.Engine, workflow_id: int, stale_by_wave: dict[str, int], version: str) -> None:
-    """Waves a plain run has nothing to do in under `version`, with their stale members (a write of its own:
-    any checkpoint written into a wave later clears the mark)."""
-    with engine.begin() as conn:
-        for key, stale in stale_by_wave.items():
-            conn.execute(
-                sa.update(waves)
-                .where(waves.c.workflow_id == workflow_id, waves.c.wave_key == key)
-                .values(finished_version=version, stale_postings=stale)
-            )
-
-
-def settled_stale(engine: sa.Engine, workflow_id: int, version: str) -> tuple[int, int]:
-    """(stale postings, waves holding them) over the waves settled under `version`: the whole history's
-    stale count from the marks alone, without reading a checkpoint."""
-    with engine.connect() as conn:
-        total, holding = conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(waves.c.stale_postings), 0),
-                sa.func.sum(sa.case((waves.c.stale_postings > 0, 1), else_=0)),
-            ).where(waves.c.workflow_id == workflow_id, waves.c.finished_version == version)
-        ).one()
-    return int(total or 0), int(holding or 0)
-
-
-def clear_marks(conn: sa.Connection, workflow_id: int, wave_keys: Iterable[str]) -> None:
-    """Checkpoints were written into these waves: look at them again."""
-    keys = sorted(set(wave_keys))
-    for part in batched(keys):
-        conn.execute(
-            sa.update(waves)
-            .where(waves.c.workflow_id == workflow_id, waves.c.wave_key.in_(list(part)), waves.c.finished_version.is_not(None))
-            .values(finished_version=None)
-        )
+        for part in batched(waves_to_read(conn, workflow_id, plan_version(steps), scope.stale, scope.failed), _WAVES_PER_QUERY):
+            q = standing_query(workflow_id, steps, part)
+            plain = sa.or_(q.c.state == int(State.PENDING), sa.and_(q.c.state == int(State.HELD), q.c.retryable == 1))
+            held = sa.or_(sa.and_(q.c.state == int(State.HELD), q.c.retryable == 0),
+                          sa.and_(q.c.state == int(State.STALE), q.c.failed == 1))
+            taken = [plain]
+            if scope.failed:
+                taken.append(held)
+            if scope.stale:
+                taken.append(q.c.state == int(State.STALE))
+            query = sa.select(
+                q.c.wave_key, count(sa.or_(*taken)), count(plain), count(q.c.state == int(State.STALE)), count(held),
+                count(sa.and_(q.c.state == int(State.HELD), q.c.retryable == 1)),
+            ).group_by(q.c.wave_key).order_by(q.c.wave_key)
+            out += [WaveAssessment(k, bool(w), bool(p), int(s or 0), int(h or 0), int(r or 0))
+                    for k, w, p, s, h, r in conn.execute(query)]
+    return out
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import pytest
 
 from turing_dagster.simulator import ModelProfile, SimulatorConfig, start_simulator
 from turing_dagster.steps.progress import progress, step_versions
-from turing_dagster.store.standing import Scope, assess_waves
+from turing_dagster.store.standing import State, wave_standings
+from turing_dagster.store.waves import wave_keys
 from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster_tests.integration.helpers import forget_waves, make_postings, rows, run, workflow
 from turing_dagster_tests.integration.test_ollama_resource import manager
@@ -77,4 +78,5 @@ def test_the_resident_sibling_goes_first_and_every_posting_gets_one_row_per_conv
     assert Counter(chats) == Counter({"qwen2.5": len(to_qwen), "gemma2": len(to_gemma)})  # each asked once
     done = progress(engine, plan)
     assert done.finished == len(ids) and sum(s.pending for s in done.steps) == 0
-    assert not any(a.work for a in assess_waves(engine, 9401, step_versions(plan), Scope.explicit(), unsettled_only=False))
+    standings = [s for w in wave_keys(engine, 9401) for s in wave_standings(engine, 9401, step_versions(plan), w).values()]
+    assert len(standings) == len(ids) and {s.state for s in standings} == {State.DONE}

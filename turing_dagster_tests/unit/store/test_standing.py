@@ -98,6 +98,23 @@ def test_sql_standing_is_the_rule_for_every_posting(engine, seed):
             assert {st for st, *_ in expected.values()} == set(State)  # the scenario has every kind
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_settled_marks_count_what_the_checkpoints_say(engine, seed):
+    """settle's totals come from the marks of settled waves and the open waves' checkpoints; after every
+    edit, revert and re-settle they are the rule's counts over all postings, and settled waves are not read."""
+    plan, edited = _plan(), _plan("edited c")
+    _seed(engine, plan, random.Random(seed))
+    for p in (plan, edited, plan, plan):
+        expected = [_oracle(p, rows) for rows in _rows(engine, p).values()]
+        stale = sum(st is State.STALE for st, *_ in expected)
+        held = sum((st is State.HELD and not r) or (st is State.STALE and f) for st, _, r, f in expected)
+        retried = sum(st is State.HELD and r for st, _, r, _ in expected)
+        assert settle(engine, p) == (stale, held, retried)
+        open_waves = {a.wave_key for a in assess_waves(engine, 77, step_versions(p), Scope())}
+        assert open_waves == {a.wave_key for a in assess_waves(engine, 77, step_versions(p), Scope()) if a.plain_work}
+        assert 0 < len(open_waves) < len(wave_keys(engine, 77))  # the scenario has both kinds
+
+
 def test_a_wave_is_settled_for_plain_runs_until_a_checkpoint_is_written_into_it(engine):
     plan = _plan()
     upsert_postings(engine, [{"posting_id": "x1", "job_title": "t", "job_description": "d"}])
@@ -105,19 +122,23 @@ def test_a_wave_is_settled_for_plain_runs_until_a_checkpoint_is_written_into_it(
     a, b, c, d = plan.steps
     write_chunk(engine, 77, [Checkpoint("x1", s.conversation.conversation_id, "completed", "B", None, s.version, wave.key)
                              for s in (a, b, d)] + [Checkpoint("x1", 702, "skipped", None, None, c.version, wave.key)])
-    assert settle(engine, plan) == 0
-    assert assess_waves(engine, 77, step_versions(plan), Scope(), unsettled_only=True) == []
+    assert settle(engine, plan) == (0, 0, 0)
+    assert assess_waves(engine, 77, step_versions(plan), Scope()) == []
     with engine.connect() as conn:
         assert conn.execute(sa.select(waves.c.finished_version)).scalar() == plan.steps[-1].version
     # an edit: the wave is looked at again and found stale, which a plain run leaves alone
     edited = _plan("edited c")
-    (looked,) = assess_waves(engine, 77, step_versions(edited), Scope(), unsettled_only=True)
+    (looked,) = assess_waves(engine, 77, step_versions(edited), Scope())
     assert (looked.work, looked.stale) == (False, 1)
-    assert assess_waves(engine, 77, step_versions(edited), Scope(stale=True), unsettled_only=False)[0].work
-    assert settle(engine, edited) == 1 and progress(engine, edited).stale_postings == 1
+    assert assess_waves(engine, 77, step_versions(edited), Scope(stale=True))[0].work
+    assert settle(engine, edited) == (1, 0, 0) and progress(engine, edited).stale_postings == 1
+    # settled under the edit: a plain run and a --retry-failed run do not read it, a --stale run still does
+    assert assess_waves(engine, 77, step_versions(edited), Scope()) == []
+    assert assess_waves(engine, 77, step_versions(edited), Scope(failed=True)) == []
+    assert [a.wave_key for a in assess_waves(engine, 77, step_versions(edited), Scope(stale=True))] == [wave.key]
     # any write reopens it, whatever the plan version is
     write_chunk(engine, 77, [Checkpoint("x1", 703, "failed", None, 703, d.version, wave.key, snapshot={"retryable": True})])
-    (again,) = assess_waves(engine, 77, step_versions(plan), Scope(), unsettled_only=True)
+    (again,) = assess_waves(engine, 77, step_versions(plan), Scope())
     assert again.plain_work
 
 
