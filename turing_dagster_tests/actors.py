@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+SWITCH_INTERVALS: list[float] = []  # the interpreter's switch interval while `shout` ran
+
 
 def clean(posting: dict, inputs: dict) -> str:
     text = (posting.get("job_description") or "").strip()
@@ -19,4 +23,5 @@ def explode(posting: dict, inputs: dict) -> str:
 
 
 def shout(posting: dict, inputs: dict) -> str:
+    SWITCH_INTERVALS.append(sys.getswitchinterval())
     return f"{(posting.get('job_title') or posting['posting_id']).upper()} / {inputs['risky']}"

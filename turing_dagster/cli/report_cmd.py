@@ -66,7 +66,8 @@ def report(workflow: str, run_id: str | None, out: Path | None) -> None:
             f"run {run.run_id} of {spec.name} recorded no step timings (it did no step, or predates the GPU timeline)"
         )
     try:
-        path = write_report(from_events(events), out or report_path(instance, run.run_id), timeline_title(spec.name, run))
+        path = out or report_path(instance, run.run_id)
+        write_report(from_events(events), path, timeline_title(spec.name, run))
     except OSError as exc:
         raise click.ClickException(f"cannot write {out or 'the report'}: {exc.strerror or exc}") from None
     calls = sum(len(e["calls"]) for e in events)

@@ -8,6 +8,7 @@ same step. The lineage is `deps` (an input would carry nothing: each step reads 
 
 import json
 import queue
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -115,6 +116,13 @@ def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedSt
     return report
 
 
+# Python passes the GIL on every 5 ms by default: an answer that arrives while the conversations thread or
+# Dagster's bookkeeping holds it waits up to that long (half a 10 ms call) before its dispatch thread takes it
+# and sends the next request. While a step runs, the threads take turns ten times as often (measured in
+# bench/README.md's slot-use table); the interpreter's own value is back once the step is done.
+SWITCH_INTERVAL_SECONDS = 0.0005
+
+
 class Interrupted(Exception):
     """The run stopped while this conversation's thread was between chunks."""
 
@@ -216,6 +224,8 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
                     return
 
         worker = threading.Thread(target=run_all, name="turing-conversations", daemon=True)
+        previous_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         worker.start()
         try:
             for position, step in enumerate(order):
@@ -231,5 +241,6 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
         finally:
             stop.set()
             worker.join()
+            sys.setswitchinterval(previous_interval)
 
     return conversations

@@ -55,21 +55,20 @@ def timeline_title(workflow: str, run: dg.DagsterRun) -> str:
     return f"GPU timeline: {workflow}, run {run.run_id[:8]}" + (f", wave(s) {waves}" if waves else "")
 
 
-def write_report(timeline: RunTimeline, path: Path, title: str) -> Path:
+def write_report(timeline: RunTimeline, path: Path, title: str, embed_dpi: int | None = None) -> bytes | None:
+    """Write the PNG; with `embed_dpi`, return a small copy of the picture drawn once for both."""
     from turing_dagster.report.render import write_png  # matplotlib only when a picture is drawn
 
-    return write_png(timeline, path, title)
+    return write_png(timeline, path, title, embed_dpi)
 
 
 def picture_metadata(instance: dg.DagsterInstance, run: dg.DagsterRun, workflow: str,
                      events: list[dict[str, Any]]) -> dict[str, dg.MetadataValue]:
     """Draw the run's timeline: the PNG file, and the picture itself for the materialization's page."""
-    from turing_dagster.report.render import png_bytes
-
     timeline = from_events(events)
     title = timeline_title(workflow, run)
-    path = write_report(timeline, report_path(instance, run.run_id), title)
-    image = base64.b64encode(png_bytes(timeline, title)).decode()
+    path = report_path(instance, run.run_id)
+    image = base64.b64encode(write_report(timeline, path, title, embed_dpi=60) or b"").decode()
     return {
         METADATA_KEY: dg.MetadataValue.md(f"![{title}](data:image/png;base64,{image})"),
         FILE_KEY: dg.MetadataValue.path(str(path)),

@@ -158,16 +158,22 @@ def _caption(timeline: RunTimeline) -> str:
     return "; ".join([f"{timeline.end - timeline.start:.1f} s, {len(timeline.steps)} steps", *parts])
 
 
-def write_png(timeline: RunTimeline, path: str | Path, title: str) -> Path:
-    """Render and write the PNG (folders created); returns the path."""
+def write_png(timeline: RunTimeline, path: str | Path, title: str, embed_dpi: int | None = None) -> bytes | None:
+    """Render once and write the PNG (folders created); with `embed_dpi`, also return the same picture at
+    that resolution (60: a few tens of KB) to embed in a materialization's metadata."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_figure(timeline, title).savefig(path, format="png")
-    return path
+    fig = build_figure(timeline, title)
+    fig.savefig(path, format="png")
+    if embed_dpi is None:
+        return None
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=embed_dpi)
+    return buffer.getvalue()
 
 
 def png_bytes(timeline: RunTimeline, title: str, dpi: int = 60) -> bytes:
-    """The same picture, smaller (60 dpi: a few tens of KB), to embed in a materialization's metadata."""
+    """The picture, small, to embed in a materialization's metadata."""
     buffer = io.BytesIO()
     build_figure(timeline, title).savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

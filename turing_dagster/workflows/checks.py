@@ -20,9 +20,24 @@ def _parse(text: str) -> tuple[Any, str | None]:
         return None, f"output is not valid JSON: {exc}"
 
 
+_validators: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    # building a validator costs more than most validations: one per schema object, not one per answer
+    # (the cache holds the schema too, so its id is never reused while cached)
+    hit = _validators.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        if len(_validators) >= 256:
+            _validators.clear()
+        hit = _validators[id(schema)] = (schema, jsonschema.validators.validator_for(schema)(schema))
+    return hit[1]
+
+
 def _schema_problem(document: Any, schema: dict[str, Any], what: str) -> str | None:
     # best_match picks the most relevant of possibly many violations, for a one-line reason.
-    error = jsonschema.exceptions.best_match(jsonschema.validators.validator_for(schema)(schema).iter_errors(document))
+    validator = _validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is None:
         return None
     where = error.json_path if hasattr(error, "json_path") else "$"

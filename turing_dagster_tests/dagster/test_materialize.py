@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
+from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY, SWITCH_INTERVAL_SECONDS
 from turing_dagster.dagster_defs.factory import build_workflow_assets
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
@@ -20,6 +22,7 @@ from turing_dagster.store.schema import postings
 from turing_dagster.store.waves import admit
 from turing_dagster.workflows.loader import load_workflows
 from turing_dagster.workflows.plan import WorkflowPlan
+from turing_dagster_tests import actors
 
 
 @pytest.fixture
@@ -60,8 +63,12 @@ def _metadata(result, name, wave):
 
 def test_a_wave_materializes_step_by_step_with_per_posting_failures(setup, instance):
     engine, assets, resources = setup
+    before = sys.getswitchinterval()
+    actors.SWITCH_INTERVALS.clear()
     result = dg.materialize(assets, partition_key="w000001", instance=instance, resources=resources)
     assert result.success  # an actor raising for one posting fails that posting, not the run
+    # the threads take turns often while the step runs, and the interpreter's own setting is back after it
+    assert set(actors.SWITCH_INTERVALS) == {SWITCH_INTERVAL_SECONDS} and sys.getswitchinterval() == before
     status = _statuses(engine)
     assert status[("p004", 921)] == "completed" and status[("p004", 922)] == "skipped"  # [NO_CONTENT] -> END
     assert status[("p007", 922)] == "failed" and ("p007", 923) not in status  # held at risky

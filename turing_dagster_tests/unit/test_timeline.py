@@ -124,10 +124,13 @@ def test_figure_has_a_lane_per_host_a_legend_per_model_and_seconds_from_run_star
     assert [t.get_text() for t in fig.axes[3].get_yticklabels()] == ["gemma3:4b"]
 
 
-def test_write_png_writes_a_png(tmp_path):
-    path = write_png(from_events(two_host_run()), tmp_path / "sub" / "t.png", "GPU timeline: test")
+def test_write_png_writes_a_png_and_returns_the_small_copy_drawn_once(tmp_path):
+    path = tmp_path / "sub" / "t.png"
+    small = write_png(from_events(two_host_run()), path, "GPU timeline: test", embed_dpi=60)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert small[:8] == b"\x89PNG\r\n\x1a\n" and 1000 < len(small) < len(data)
+    assert write_png(from_events(two_host_run()), path, "GPU timeline: test") is None
 
 
 def test_a_run_without_calls_still_draws_a_picture(tmp_path):
@@ -135,4 +138,5 @@ def test_a_run_without_calls_still_draws_a_picture(tmp_path):
     fig = build_figure(timeline, "empty")
     assert [t.get_text().strip() for t in fig.axes[0].texts] == ["clean"]
     assert any("no Ollama calls" in t.get_text() for t in fig.axes[1].texts)
-    assert write_png(timeline, tmp_path / "e.png", "empty").stat().st_size > 1000
+    write_png(timeline, tmp_path / "e.png", "empty")
+    assert (tmp_path / "e.png").stat().st_size > 1000

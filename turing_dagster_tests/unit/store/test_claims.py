@@ -89,3 +89,15 @@ def test_a_live_local_holder_stays_busy_after_its_claim_expires(engine, two_wave
 
 def test_keys_the_store_does_not_have_are_returned_not_claimed(engine, two_waves):
     assert claims.claim(engine, 1, [*two_waves, "w000099"], claims.holder_for("r")) == ["w000099"]
+
+
+def test_upgrade_to_v6_adds_held_counts_and_unsettles_every_wave(engine, two_waves):
+    # a wave settled at v5 has no held count: the run after the upgrade looks at it once, then counts from marks
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE waves DROP COLUMN held_postings"))
+        conn.execute(sa.update(waves).values(finished_version="v", stale_postings=0))
+        conn.execute(sa.text("DELETE FROM turing_schema_version WHERE version > 5"))
+    assert upgrade(engine) == (5, SCHEMA_VERSION)
+    with engine.connect() as conn:
+        assert "held_postings" in {c["name"] for c in sa.inspect(conn).get_columns("waves")}
+        assert conn.execute(sa.select(waves.c.finished_version)).scalars().all() == [None, None]
