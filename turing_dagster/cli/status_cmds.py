@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from turing_dagster.cli.common import find_workflow, lookup_workflow, ready_engine
-from turing_dagster.steps.held import held_by_failures
+from turing_dagster.steps.held import Held
 from turing_dagster.steps.progress import Progress, progress
 from turing_dagster.store.reads import trail
 from turing_dagster.store.waves import load_postings
@@ -86,14 +86,13 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
         return
     plan = WorkflowPlan(spec)
     p = progress(engine, plan)
-    held = held_by_failures(engine, plan)
     if as_json:
-        click.echo(json.dumps({**p.as_dict(), "held_by_failures": held.held, "failed_retryable": held.retried}, indent=2))
+        click.echo(json.dumps(p.as_dict(), indent=2))
     else:
         console = Console(width=None if sys.stdout.isatty() else 120)
         console.print(_table(p))
         # their hints are `turing run` commands, which a history-only workflow cannot take
-        for line in [] if found.history_only else held.lines(spec.name):
+        for line in [] if found.history_only else Held(p.held_by_failures, p.failed_retryable).lines(spec.name):
             console.print(line)
 
 

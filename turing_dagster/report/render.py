@@ -171,9 +171,3 @@ def write_png(timeline: RunTimeline, path: str | Path, title: str, embed_dpi: in
     fig.savefig(buffer, format="png", dpi=embed_dpi)
     return buffer.getvalue()
 
-
-def png_bytes(timeline: RunTimeline, title: str, dpi: int = 60) -> bytes:
-    """The picture, small, to embed in a materialization's metadata."""
-    buffer = io.BytesIO()
-    build_figure(timeline, title).savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()

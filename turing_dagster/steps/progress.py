@@ -35,6 +35,8 @@ class Progress:
     finished: int
     stale_postings: int
     steps: list[StepProgress]
+    held_by_failures: int = 0  # waiting for `--retry-failed`
+    failed_retryable: int = 0  # the next plain run retries them
 
     def as_dict(self) -> dict:
         return {**asdict(self), "steps": [asdict(s) for s in self.steps]}
@@ -85,4 +87,4 @@ def progress(engine: sa.Engine, plan: WorkflowPlan) -> Progress:
     admitted = sum(r[-1] for r in where.rows)
     not_admitted, _ = pending_summary(engine, wf.workflow_id)
     return Progress(wf.name, wf.workflow_id, not_admitted, admitted, finished, where.where(State.STALE),
-                    list(steps.values()))
+                    list(steps.values()), where.held(), where.retried())

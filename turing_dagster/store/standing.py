@@ -250,6 +250,15 @@ class StepCounts:
     def where(self, state: State, at: int | None = None) -> int:
         return sum(n for s, a, *_rest, n in self.rows if s is state and (at is None or a == at))
 
+    def held(self) -> int:
+        """Postings a failure holds until `--retry-failed` (a plain run leaves them alone)."""
+        return sum(n for s, _a, retryable, failed, _next, n in self.rows
+                   if (s is State.HELD and not retryable) or (s is State.STALE and failed))
+
+    def retried(self) -> int:
+        """Postings whose failure (the server's) the next plain run retries."""
+        return sum(n for s, _a, retryable, _failed, _next, n in self.rows if s is State.HELD and retryable)
+
 
 def standing_counts(engine: sa.Engine, workflow_id: int, steps: StepVersions) -> StepCounts:
     """How many admitted postings stand where, in one query (cost: an index scan, no Python per posting)."""
