@@ -92,5 +92,9 @@ class Page(contextlib.AbstractContextManager):
         raise TimeoutError(f"not true within {timeout:.0f} s: {script}")
 
     def screenshot(self, path: Path) -> Path:
+        """Photograph the tab once its CSS transitions are over (a dialog fades in; mid-fade it is see-through)."""
+        self.wait_for("""document.getAnimations().every(a => a.playState !== 'running' && !a.pending
+                      || a.effect?.getTiming().iterations === Infinity)""")  # a spinner never ends
+        self.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
         return path
