@@ -35,5 +35,5 @@ setup(
         "test": ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5"],
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5", "ruff"],
     },
-    entry_points={"console_scripts": ["turing=turing_dagster.cli:main"]},
+    entry_points={"console_scripts": ["turing=turing_dagster.cli:console_main"]},
 )

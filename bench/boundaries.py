@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
         sim.reset()
         profile_path = root / "profile.json"
         code = (f"import sys; sys.path.insert(0, {str(h.ROOT)!r}); from bench.probe import install; "
-                f"install({str(profile_path)!r}, {args.interval}); from turing_dagster.cli import main; main()")
+                f"install({str(profile_path)!r}, {args.interval}); from turing_dagster.cli import console_main; console_main()")
         run = h.run_measured(["-c", code, "run", h.WORKFLOW, "--wave-size", str(args.wave_size)], env)
         if run.returncode:
             raise RuntimeError(f"turing run failed:\n{run.stdout[-3000:]}")
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict:
             h.turing(["postings", "load", str(h.postings_file(root, args.postings, prefix="q"))], env2)
             speedscope = args.out.with_suffix(".speedscope.json")
             h.run_measured([str(PY_SPY), "record", "--format", "speedscope", "--idle", "-o", str(speedscope), "--",
-                            sys.executable, "-c", "from turing_dagster.cli import main; main()", "run", h.WORKFLOW,
+                            sys.executable, "-c", "from turing_dagster.cli import console_main; console_main()", "run", h.WORKFLOW,
                             "--wave-size", str(args.wave_size)], env2, interpreter=False)
     parts = [attribute(profile, w) for w in windows(steps, profile["started"], profile["ended"])]
     result = {"benchmark": "boundaries", "postings": args.postings, "wave_size": args.wave_size,

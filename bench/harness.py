@@ -44,7 +44,7 @@ def run_measured(args: list[str], env: dict[str, str], interpreter: bool = True)
 
 
 def turing(args: list[str], env: dict[str, str], check: bool = True) -> Measured:
-    result = run_measured(["-c", "from turing_dagster.cli import main; main()", *args], env)
+    result = run_measured(["-c", "from turing_dagster.cli import console_main; console_main()", *args], env)
     if check and result.returncode != 0:
         raise RuntimeError(f"turing {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}")
     return result

@@ -56,7 +56,7 @@ def requests(step: int, n: int) -> list[LLMRequest]:
 @contextlib.contextmanager
 def simulator_host(models: tuple[str, ...] = STEPS) -> Iterator[str]:
     """One simulator in its own process, as a real host is: the client's threads do not share its GIL."""
-    cmd = [sys.executable, "-c", "from turing_dagster.cli import main; main()", "simulate-ollama", "--port", "0",
+    cmd = [sys.executable, "-c", "from turing_dagster.cli import console_main; console_main()", "simulate-ollama", "--port", "0",
            *(["--models", ",".join(models)] if models else []), "--load-seconds", str(LOAD_SECONDS), "--request-seconds",
            str(REQUEST_SECONDS), "--parallel", str(PARALLEL), "--max-loaded-models", "1", "--max-queue", "1024"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

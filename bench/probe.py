@@ -8,7 +8,7 @@ these samples can (wall-clock epoch seconds, as the engine's call records in `ru
 (kind, detail, start, end, thread): every HTTP request the process sends (its path: /api/chat, /api/ps,
 /api/tags, /api/show), every process it spawns, every Dagster event it stores (its type).
 
-    python -c "from bench.probe import install; install('out.json'); from turing_dagster.cli import main; main()" run WF
+    python -c "from bench.probe import install; install('out.json'); from turing_dagster.cli import console_main; console_main()" run WF
 """
 
 from __future__ import annotations

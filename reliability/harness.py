@@ -15,7 +15,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "turing_dagster_tests" / "dagster" / "workflows"
 OWN_WORKFLOWS = ROOT / "reliability" / "workflows"  # the workflows of the rows that need their own
-TURING = [sys.executable, "-c", "from turing_dagster.cli import main; main()"]
+TURING = [sys.executable, "-c", "from turing_dagster.cli import console_main; console_main()"]
 DAGSTER = Path(sys.executable).parent / "dagster"
 SECRET = "S3cretPW"
 # branchy's one Dagster step is branchy__conversations; an error line the user reads names the conversation

@@ -14,7 +14,7 @@ from turing_dagster.workflows.plan import WorkflowPlan
 from turing_dagster_tests.integration.helpers import assert_routed_by_rules, make_postings, minimal_loads, workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-TURING = [sys.executable, "-c", "from turing_dagster.cli import main; main()"]
+TURING = [sys.executable, "-c", "from turing_dagster.cli import console_main; console_main()"]
 LIST = "http://127.0.0.1:11434,http://127.0.0.1:11435"
 
 pytestmark = [pytest.mark.usefixtures("workflows_dir"), pytest.mark.timeout(240)]

@@ -24,7 +24,7 @@ from turing_dagster_tests.integration.helpers import assert_routed_by_rules, mak
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = Path(sys.executable).parent / "dagster"
-TURING = [sys.executable, "-c", "from turing_dagster.cli import main; main()"]
+TURING = [sys.executable, "-c", "from turing_dagster.cli import console_main; console_main()"]
 
 pytestmark = pytest.mark.usefixtures("workflows_dir")
 
