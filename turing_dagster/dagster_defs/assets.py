@@ -102,6 +102,8 @@ def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedSt
         if stop.is_set():
             raise Interrupted(step.conversation.name)
         store.check_claim(holder, waves)
+        if step.model:  # a run with an LLM step draws its timeline at the end
+            import_renderer_soon()
 
     try:
         report = run_step(
@@ -204,8 +206,6 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
     ) -> Iterator:
         order = run_order(context, ollama, plan,
                           [s for s in plan.steps if asset_key(workflow, s) in context.selected_asset_keys])
-        if any(s.model for s in order):
-            import_renderer_soon()
         waves, holder = begin(context, plan, store)
         # the conversations run back to back in a thread of their own, each as soon as the one before it has
         # committed its last chunk; this generator records each one (its materializations and checks) as it

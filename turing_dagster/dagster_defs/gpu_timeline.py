@@ -75,9 +75,17 @@ def picture_metadata(instance: dg.DagsterInstance, run: dg.DagsterRun, workflow:
     }
 
 
+_RENDERER = threading.Event()  # its import has been started in this process
+
+
 def import_renderer_soon() -> None:
-    """matplotlib takes ~0.5 s CPU to import: do it while the last step mostly waits on its model calls,
-    not after them (the draw then finds it imported; Python's import lock makes that safe)."""
+    """matplotlib takes ~0.4 s of the interpreter to import: the first LLM chunk's commit starts it in a
+    thread, while the step mostly waits on its model calls, not while Python steps keep the interpreter
+    busy or after the last answer (the draw then finds it imported; Python's import lock makes that safe).
+    Once per process."""
+    if _RENDERER.is_set():
+        return
+    _RENDERER.set()
 
     def run() -> None:
         try:
