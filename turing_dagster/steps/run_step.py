@@ -19,7 +19,7 @@ from turing_dagster.steps.llm_side import AnswerSource, LLMStep, SessionMaker, o
 from turing_dagster.steps.python_side import python_chunks
 from turing_dagster.steps.results import CheckpointRecorder, Chunk
 from turing_dagster.steps.stats import StepStats
-from turing_dagster.steps.wave_state import LOADED, PostingState, load_wave
+from turing_dagster.steps.wave_state import LOADED, PostingState, load_wave, outputs_read
 from turing_dagster.store.engine import batched
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
@@ -106,10 +106,13 @@ def run_step(
         report.dropped += len(chunk) - persist(chunk)
         after_chunk()
 
+    only = outputs_read(plan, step.index)
+
     def parts() -> Iterator[list[PostingState]]:
         for wave in report.waves:
             # read mid-step, as the step reaches the wave: ride over a lost connection as writes do
-            states = with_reconnect(lambda w=wave: load_wave(engine, plan, w, step.index), f"reading wave {wave}")
+            states = with_reconnect(lambda w=wave: load_wave(engine, plan, w, step.index, only=only),
+                                    f"reading wave {wave}")
             split = classify(plan, step, states, scope)
             report.todo += len(split.todo)
             report.skipped += len(split.skipped)
@@ -118,12 +121,14 @@ def run_step(
             report.left += split.left
             if split.todo and session is not None:
                 session.ensure_available()  # a missing model fails the step before any posting is touched
+            yield from with_postings(engine, split.todo, chunk_size)
+            # the skipped are written after the to-do are asked: on a branch most of a wave skips, and
+            # writing them first kept the model's slots idle until they were all committed
             for part in batched(split.skipped, chunk_size):
                 chunk = Chunk()
                 for ps, next_id in part:
                     recorder.skipped(ps, next_id, chunk)
                 commit(chunk)
-            yield from with_postings(engine, split.todo, chunk_size)
 
     for chunk in produce(parts()):
         commit(chunk)

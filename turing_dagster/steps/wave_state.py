@@ -48,9 +48,18 @@ def reaches(plan: WorkflowPlan, at: int, index: int) -> bool:
     return at < index and all(s.conversation.execution_order == order for s in plan.steps[at:index])
 
 
-def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with_outputs: bool = True) -> list[PostingState]:
+def outputs_read(plan: WorkflowPlan, index: int) -> set[str] | None:
+    """The conversations whose outputs plan step `index` reads: an LLM step's placeholders name them; a
+    Python actor is handed every output before it (None)."""
+    conv = plan.steps[index].conversation
+    return None if conv.is_python else plan.workflow.placeholder_sources(conv.name)
+
+
+def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with_outputs: bool = True,
+              only: set[str] | None = None) -> list[PostingState]:
     """The wave's members before plan step `index`: their standing, their row at that step and (for those
-    the step may take) the current outputs before it, which prompts and actors are rendered from."""
+    the step may take) the current outputs before it, which prompts and actors are rendered from; with
+    `only`, just those conversations' outputs (a wave's earlier outputs are most of what it reads)."""
     workflow_id = plan.workflow.workflow_id
     standings = wave_standings(engine, workflow_id, step_versions(plan), wave)
     LOADED.saw(len(standings))
@@ -60,7 +69,8 @@ def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with
         return states
     step = plan.steps[index]
     before = plan.steps[:index] if with_outputs else []
-    wanted = [step.conversation.conversation_id, *(s.conversation.conversation_id for s in before)]
+    wanted = [step.conversation.conversation_id,
+              *(s.conversation.conversation_id for s in before if only is None or s.conversation.name in only)]
     rows = checkpoints_for(engine, workflow_id, [ps.posting_id for ps in here], wanted)
     for ps in here:
         ps.own = rows.get((ps.posting_id, step.conversation.conversation_id))
