@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 NO_CONTENT = "[NO_CONTENT]"
@@ -80,9 +81,20 @@ def clean_description(posting: Mapping[str, object], inputs: Mapping[str, str | 
     sentence boundary. Braces are kept as they are: they are text, never placeholders.
     """
     text = normalize_whitespace(strip_html(_text(posting.get("job_description"))))
-    if sum(ch.isalnum() for ch in text) < MIN_MEANINGFUL_CHARS:
+    if not _meaningful(text):
         return NO_CONTENT
     return truncate_at_sentence(text)
+
+
+def _meaningful(text: str) -> bool:
+    """At least MIN_MEANINGFUL_CHARS letters or digits; stops counting there (a description is thousands)."""
+    seen = 0
+    for ch in text:
+        if ch.isalnum():
+            seen += 1
+            if seen >= MIN_MEANINGFUL_CHARS:
+                return True
+    return False
 
 
 def pick_summary(posting: Mapping[str, object], inputs: Mapping[str, str | None]) -> str:
@@ -126,8 +138,8 @@ def detect_language(posting: Mapping[str, object], inputs: Mapping[str, str | No
     text = inputs.get("clean_description") or ""
     if not text or text == NO_CONTENT:
         text = normalize_whitespace(strip_html(_text(posting.get("job_description"))))
-    words = _WORD.findall(text.lower())
-    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    counts = Counter(_WORD.findall(text.lower()))  # one pass over the words, not one per language
+    scores = {lang: sum(counts[w] for w in stop if w in counts) for lang, stop in _STOPWORDS.items()}
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, top), (_, runner_up) = ranked[0], ranked[1]
     # too little evidence, or two languages neck and neck (mixed-language text)
