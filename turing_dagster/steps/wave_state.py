@@ -56,12 +56,14 @@ def outputs_read(plan: WorkflowPlan, index: int) -> set[str] | None:
 
 
 def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with_outputs: bool = True,
-              only: set[str] | None = None) -> list[PostingState]:
+              only: set[str] | None = None, standings: dict[str, Standing] | None = None) -> list[PostingState]:
     """The wave's members before plan step `index`: their standing, their row at that step and (for those
     the step may take) the current outputs before it, which prompts and actors are rendered from; with
-    `only`, just those conversations' outputs (a wave's earlier outputs are most of what it reads)."""
+    `only`, just those conversations' outputs (a wave's earlier outputs are most of what it reads).
+    `standings`: the wave's, when the caller read them already (nothing was written since)."""
     workflow_id = plan.workflow.workflow_id
-    standings = wave_standings(engine, workflow_id, step_versions(plan), wave)
+    if standings is None:
+        standings = wave_standings(engine, workflow_id, step_versions(plan), wave)
     LOADED.saw(len(standings))
     states = [PostingState(pid, wave, s) for pid, s in sorted(standings.items())]
     here = [ps for ps in states if reaches(plan, ps.standing.at, index)]
