@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from turing_dagster.report.timeline import (
     RunTimeline,
@@ -25,6 +26,8 @@ from turing_dagster.report.timeline import (
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 FAILED = "#d62728"
 
+
+EMBED_COLORS = 64  # the picture has a few flat colours and antialiased edges
 
 def model_colors(models: list[str]) -> dict[str, str]:
     return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(models)}
@@ -159,15 +162,23 @@ def _caption(timeline: RunTimeline) -> str:
 
 
 def write_png(timeline: RunTimeline, path: str | Path, title: str, embed_dpi: int | None = None) -> bytes | None:
-    """Render once and write the PNG (folders created); with `embed_dpi`, also return the same picture at
-    that resolution (60: a few tens of KB) to embed in a materialization's metadata."""
+    """Render once and write the PNG (folders created); with `embed_dpi`, also return the same picture
+    scaled to that resolution (60: a dozen KB) to embed in a materialization's metadata.
+
+    The small copy is the rendered pixels scaled down and reduced to a palette, not a second render: the
+    render is most of the cost, and it happens at the end of a run."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = build_figure(timeline, title)
-    fig.savefig(path, format="png")
+    fig.canvas.draw()
+    width, height = fig.canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    image.save(path, format="png")
     if embed_dpi is None:
         return None
+    scale = embed_dpi / fig.dpi
+    small = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=embed_dpi)
+    small.quantize(EMBED_COLORS).save(buffer, format="png")
     return buffer.getvalue()
 
