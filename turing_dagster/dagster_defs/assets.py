@@ -102,9 +102,9 @@ def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedSt
         if stop.is_set():
             raise Interrupted(step.conversation.name)
         store.check_claim(holder, waves)
-        if step.model:  # a run with an LLM step draws its timeline at the end
-            import_renderer_soon()
 
+    if step.model:  # a run with an LLM step draws its timeline at the end
+        import_renderer_soon()
     try:
         report = run_step(
             store.engine(), plan, step, waves, Scope.from_tag(context.run.tags.get(SCOPE_TAG)), checkpoints.chunk_size,

@@ -79,10 +79,10 @@ _RENDERER = threading.Event()  # its import has been started in this process
 
 
 def import_renderer_soon() -> None:
-    """matplotlib takes ~0.4 s of the interpreter to import: the first LLM chunk's commit starts it in a
-    thread, while the step mostly waits on its model calls, not while Python steps keep the interpreter
-    busy or after the last answer (the draw then finds it imported; Python's import lock makes that safe).
-    Once per process."""
+    """matplotlib takes ~0.4 s of the interpreter to import: the first LLM step starts it in a thread, to
+    run while that step's model loads (seconds on a GPU), not beside the Python steps, which keep the
+    interpreter busy, nor after the last answer (the draw then finds it imported; Python's import lock
+    makes that safe). Once per process."""
     if _RENDERER.is_set():
         return
     _RENDERER.set()
