@@ -103,8 +103,6 @@ def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedSt
             raise Interrupted(step.conversation.name)
         store.check_claim(holder, waves)
 
-    if step.model:  # a run with an LLM step draws its timeline at the end
-        import_renderer_soon()
     try:
         report = run_step(
             store.engine(), plan, step, waves, Scope.from_tag(context.run.tags.get(SCOPE_TAG)), checkpoints.chunk_size,
@@ -206,6 +204,8 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
     ) -> Iterator:
         order = run_order(context, ollama, plan,
                           [s for s in plan.steps if asset_key(workflow, s) in context.selected_asset_keys])
+        if any(s.model for s in order):  # a run with an LLM step draws its timeline at the end
+            import_renderer_soon()
         waves, holder = begin(context, plan, store)
         # the conversations run back to back in a thread of their own, each as soon as the one before it has
         # committed its last chunk; this generator records each one (its materializations and checks) as it

@@ -79,10 +79,10 @@ _RENDERER = threading.Event()  # its import has been started in this process
 
 
 def import_renderer_soon() -> None:
-    """matplotlib takes ~0.4 s of the interpreter to import: the first LLM step starts it in a thread, to
-    run while that step's model loads (seconds on a GPU), not beside the Python steps, which keep the
-    interpreter busy, nor after the last answer (the draw then finds it imported; Python's import lock
-    makes that safe). Once per process."""
+    """matplotlib takes ~0.4 s of the interpreter to import: a thread does it from the start of the step,
+    beside the Python steps, so that neither the chats (slot use) nor the boundaries between LLM steps
+    wait for it (started with the first LLM step it ran into both) nor the end of the run; the draw then
+    finds it imported (Python's import lock makes that safe). Once per process."""
     if _RENDERER.is_set():
         return
     _RENDERER.set()
