@@ -49,16 +49,17 @@ def console_main() -> None:
     exit_without_teardown(code)
 
 
-def exit_without_teardown(code: int | str | None) -> None:
+def exit_without_teardown(code: object) -> None:
     """Exit as Python does, minus freeing every module's objects one by one: after a Dagster run that
     teardown took ~0.7 s of a `turing run` and frees nothing the OS does not take back at once.
 
     Everything else Python's exit does happens: threads still working are waited for (then this is a
     plain `sys.exit`), atexit handlers run (Dagster's, logging's), stdout and stderr are flushed."""
-    if isinstance(code, str):
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): Python prints it and exits 1
         click.echo(code, err=True)
         code = 1
-    code = int(code or 0)
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)
     atexit._run_exitfuncs()

@@ -75,17 +75,10 @@ def picture_metadata(instance: dg.DagsterInstance, run: dg.DagsterRun, workflow:
     }
 
 
-_RENDERER = threading.Event()  # its import has been started in this process
-
-
 def import_renderer_soon() -> None:
     """matplotlib takes ~0.4 s of the interpreter to import: a thread does it from the start of the step,
-    beside the Python steps, so that neither the chats (slot use) nor the boundaries between LLM steps
-    wait for it (started with the first LLM step it ran into both) nor the end of the run; the draw then
-    finds it imported (Python's import lock makes that safe). Once per process."""
-    if _RENDERER.is_set():
-        return
-    _RENDERER.set()
+    beside the Python steps, not among the chats or between LLM steps, nor after the last answer (the draw
+    then finds it imported; Python's import lock makes that safe)."""
 
     def run() -> None:
         try:

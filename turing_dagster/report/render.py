@@ -25,9 +25,8 @@ from turing_dagster.report.timeline import (
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 FAILED = "#d62728"
+EMBED_COLORS = 64  # the UI's copy: the picture has a few flat colours and antialiased edges
 
-
-EMBED_COLORS = 64  # the picture has a few flat colours and antialiased edges
 
 def model_colors(models: list[str]) -> dict[str, str]:
     return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(models)}

@@ -55,8 +55,8 @@ def outputs_read(plan: WorkflowPlan, index: int) -> set[str] | None:
     return None if conv.is_python else plan.workflow.placeholder_sources(conv.name)
 
 
-def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with_outputs: bool = True,
-              only: set[str] | None = None, standings: dict[str, Standing] | None = None) -> list[PostingState]:
+def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, only: set[str] | None = None,
+              standings: dict[str, Standing] | None = None) -> list[PostingState]:
     """The wave's members before plan step `index`: their standing, their row at that step and (for those
     the step may take) the current outputs before it, which prompts and actors are rendered from; with
     `only`, just those conversations' outputs (a wave's earlier outputs are most of what it reads).
@@ -70,13 +70,14 @@ def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, with
     if not here:
         return states
     step = plan.steps[index]
-    before = plan.steps[:index] if with_outputs else []
-    wanted = [step.conversation.conversation_id,
-              *(s.conversation.conversation_id for s in before if only is None or s.conversation.name in only)]
+    before = [s for s in plan.steps[:index] if only is None or s.conversation.name in only]
+    wanted = [step.conversation.conversation_id, *(s.conversation.conversation_id for s in before)]
     rows = checkpoints_for(engine, workflow_id, [ps.posting_id for ps in here], wanted)
     for ps in here:
         ps.own = rows.get((ps.posting_id, step.conversation.conversation_id))
-        for s in before[: ps.standing.at]:  # the current prefix: what the plan made before this step
+        for s in before:
+            if s.index >= ps.standing.at:  # past the current prefix: what the plan made before this step
+                break
             cp = rows.get((ps.posting_id, s.conversation.conversation_id))
             if cp is not None and cp.status == "completed":
                 ps.outputs[s.conversation.name] = cp.output
