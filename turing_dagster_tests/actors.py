@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 SWITCH_INTERVALS: list[float] = []  # the interpreter's switch interval while `shout` ran
+GC_THRESHOLDS: list[tuple[int, int, int]] = []  # and the collector's thresholds
 
 
 def clean(posting: dict, inputs: dict) -> str:
@@ -24,4 +26,5 @@ def explode(posting: dict, inputs: dict) -> str:
 
 def shout(posting: dict, inputs: dict) -> str:
     SWITCH_INTERVALS.append(sys.getswitchinterval())
+    GC_THRESHOLDS.append(gc.get_threshold())
     return f"{(posting.get('job_title') or posting['posting_id']).upper()} / {inputs['risky']}"

@@ -21,6 +21,7 @@ from turing_dagster.cli.status_cmds import monitor, status
 from turing_dagster.cli.try_cmd import try_
 from turing_dagster.cli.validate import validate
 from turing_dagster.cli.workflows_cmd import workflows
+from turing_dagster.interpreter import rare_full_passes
 from turing_dagster.settings import ollama_host_problem
 from turing_dagster.simulator.cli import simulate_ollama
 from turing_dagster.store.engine import first_line
@@ -41,6 +42,7 @@ for command in (init, validate, postings, run, plan, try_, status, monitor, qa, 
 
 def console_main() -> None:
     """The `turing` executable: `main`, then the exit below."""
+    rare_full_passes()  # the start-up builds Dagster's objects, none of them garbage (interpreter.py)
     try:
         main()
         code = 0

@@ -8,7 +8,6 @@ same step. The lineage is `deps` (an input would carry nothing: each step reads 
 
 import json
 import queue
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.partitions import SCOPE_TAG, wave_partitions
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
 from turing_dagster.dagster_defs.run_hosts import pool_name, wait_for_hosts
+from turing_dagster.interpreter import tuned_for_steps
 from turing_dagster.ollama.errors import OllamaError
 from turing_dagster.steps.results import StepError
 from turing_dagster.steps.run_step import StepReport, run_step
@@ -114,13 +114,6 @@ def drive(context: dg.AssetExecutionContext, plan: WorkflowPlan, step: PlannedSt
         raise StepError(named) from exc
     report.records = ollama.drain_call_records()
     return report
-
-
-# Python passes the GIL on every 5 ms by default: an answer that arrives while the conversations thread or
-# Dagster's bookkeeping holds it waits up to that long (half a 10 ms call) before its dispatch thread takes it
-# and sends the next request. While a step runs, the threads take turns ten times as often (measured in
-# bench/README.md's slot-use table); the interpreter's own value is back once the step is done.
-SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 class Interrupted(Exception):
@@ -224,23 +217,21 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
                     return
 
         worker = threading.Thread(target=run_all, name="turing-conversations", daemon=True)
-        previous_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-        worker.start()
-        try:
-            for position, step in enumerate(order):
-                report = done.get()
-                if isinstance(report, BaseException):
-                    raise report
-                # the last one draws the run's timeline: the steps before it are recorded already (handle_output)
-                last = position == len(order) - 1
-                describe(context, plan, report, draw(context, plan, store, [report]) if last else {})
-                key = asset_key(workflow, step)
-                yield dg.Output(report, output_name=key.to_python_identifier())
-                yield from check_results(context, store.engine(), plan, step, key, report.waves)
-        finally:
-            stop.set()
-            worker.join()
-            sys.setswitchinterval(previous_interval)
+        with tuned_for_steps():
+            worker.start()
+            try:
+                for position, step in enumerate(order):
+                    report = done.get()
+                    if isinstance(report, BaseException):
+                        raise report
+                    # the last one draws the run's timeline: the steps before it are recorded (handle_output)
+                    last = position == len(order) - 1
+                    describe(context, plan, report, draw(context, plan, store, [report]) if last else {})
+                    key = asset_key(workflow, step)
+                    yield dg.Output(report, output_name=key.to_python_identifier())
+                    yield from check_results(context, store.engine(), plan, step, key, report.waves)
+            finally:
+                stop.set()
+                worker.join()
 
     return conversations

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY, SWITCH_INTERVAL_SECONDS
+from turing_dagster.dagster_defs.assets import IO_MANAGER_KEY
 from turing_dagster.dagster_defs.factory import build_workflow_assets
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
+from turing_dagster.interpreter import FULL_PASS_EVERY, SWITCH_INTERVAL_SECONDS
 from turing_dagster.steps.qa import evaluate_workflow
 from turing_dagster.steps.wave_state import LOADED
 from turing_dagster.store.engine import dispose_all, get_engine
@@ -63,12 +65,16 @@ def _metadata(result, name, wave):
 
 def test_a_wave_materializes_step_by_step_with_per_posting_failures(setup, instance):
     engine, assets, resources = setup
-    before = sys.getswitchinterval()
+    before, thresholds = sys.getswitchinterval(), gc.get_threshold()
     actors.SWITCH_INTERVALS.clear()
+    actors.GC_THRESHOLDS.clear()
     result = dg.materialize(assets, partition_key="w000001", instance=instance, resources=resources)
     assert result.success  # an actor raising for one posting fails that posting, not the run
-    # the threads take turns often while the step runs, and the interpreter's own setting is back after it
+    # the threads take turns often and full collections are rare while the step runs, and the
+    # interpreter's own settings are back after it
     assert set(actors.SWITCH_INTERVALS) == {SWITCH_INTERVAL_SECONDS} and sys.getswitchinterval() == before
+    assert {t[2] for t in actors.GC_THRESHOLDS} == {max(thresholds[2], FULL_PASS_EVERY)}
+    assert {t[:2] for t in actors.GC_THRESHOLDS} == {thresholds[:2]} and gc.get_threshold() == thresholds
     status = _statuses(engine)
     assert status[("p004", 921)] == "completed" and status[("p004", 922)] == "skipped"  # [NO_CONTENT] -> END
     assert status[("p007", 922)] == "failed" and ("p007", 923) not in status  # held at risky
