@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from turing_dagster.steps.progress import step_versions
-from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
+from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for, outputs_for
 from turing_dagster.store.standing import Standing, wave_standings
 from turing_dagster.workflows.plan import WorkflowPlan
 
@@ -71,14 +71,16 @@ def load_wave(engine: sa.Engine, plan: WorkflowPlan, wave: str, index: int, only
         return states
     step = plan.steps[index]
     before = [s for s in plan.steps[:index] if only is None or s.conversation.name in only]
-    wanted = [step.conversation.conversation_id, *(s.conversation.conversation_id for s in before)]
-    rows = checkpoints_for(engine, workflow_id, [ps.posting_id for ps in here], wanted)
+    ids = [ps.posting_id for ps in here]
+    own = step.conversation.conversation_id
+    rows = checkpoints_for(engine, workflow_id, ids, [own])
+    outputs = outputs_for(engine, workflow_id, ids, [s.conversation.conversation_id for s in before])
     for ps in here:
-        ps.own = rows.get((ps.posting_id, step.conversation.conversation_id))
+        ps.own = rows.get((ps.posting_id, own))
         for s in before:
             if s.index >= ps.standing.at:  # past the current prefix: what the plan made before this step
                 break
-            cp = rows.get((ps.posting_id, s.conversation.conversation_id))
-            if cp is not None and cp.status == "completed":
-                ps.outputs[s.conversation.name] = cp.output
+            key = (ps.posting_id, s.conversation.conversation_id)
+            if key in outputs:
+                ps.outputs[s.conversation.name] = outputs[key]
     return states

@@ -233,6 +233,27 @@ def _write(conn: sa.Connection, workflow_id: int, rows: Sequence[PostingRows]) -
         )
 
 
+def outputs_for(
+    engine: sa.Engine,
+    workflow_id: int,
+    posting_ids: Sequence[str],
+    conversation_ids: Iterable[int],
+) -> dict[tuple[str, int], str | None]:
+    """The output of each completed (posting, conversation) among the given ones: what prompts and actors
+    are rendered from, without the rows' snapshots (most of what a full row costs to read)."""
+    wanted = list(conversation_ids)
+    found: dict[tuple[str, int], str | None] = {}
+    if not wanted:
+        return found
+    with engine.connect() as conn:
+        for part in batched(list(posting_ids)):
+            query = sa.select(psc.c.posting_id, psc.c.conversation_id, psc.c.output).where(
+                psc.c.workflow_id == workflow_id, psc.c.posting_id.in_(part), psc.c.conversation_id.in_(wanted),
+                psc.c.status == "completed")
+            found.update(((pid, cid), output) for pid, cid, output in conn.execute(query))
+    return found
+
+
 def checkpoints_for(
     engine: sa.Engine,
     workflow_id: int,
