@@ -48,7 +48,7 @@ class Dispatch:
         self._closed = False
         self._outstanding = 0  # submitted, result not yet handed to the caller
         self._alive = {h.host for h in hosts}
-        self._out: queue.Queue = queue.Queue()
+        self._out: queue.SimpleQueue = queue.SimpleQueue()  # C-level: no Python Condition per result
         self._stop = threading.Event()
         self._several = len(hosts) > 1
         self._last_error = "no Ollama host left to run it"

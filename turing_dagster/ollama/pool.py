@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -64,7 +65,7 @@ class HostPool:
         self.log = log or logging.getLogger("turing.ollama")
         self.recorder = recorder or CallRecorder()  # pools of one resource share one: the run's timeline
         self._clients: dict[tuple[str, str], ollama.Client] = {}
-        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots: dict[str, queue.SimpleQueue] = {}  # a host's free slots, one token each
         self._guard = threading.Lock()
         self._sessions: list[ModelSession] = []
         self._digests: dict[str, dict[str, str | None]] = {}
@@ -212,10 +213,17 @@ class HostPool:
         host = settings.normalize_host(host)
         with self._guard:
             if host not in self._slots:
-                self._slots[host] = threading.BoundedSemaphore(self.slots_per_host)
-            sem = self._slots[host]
-        with sem:
+                self._slots[host] = free = queue.SimpleQueue()
+                for _ in range(self.slots_per_host):
+                    free.put(None)
+            free = self._slots[host]
+        # tokens in a C queue, not a threading.Semaphore: its Python-level Condition cost every call a
+        # notify under the GIL that the dispatch threads and the conversations thread share
+        free.get()
+        try:
             yield
+        finally:
+            free.put(None)
 
     def call_with_retries(
         self,
