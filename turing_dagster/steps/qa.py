@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from turing_dagster.store.checkpoints import Checkpoint, checkpoints_for
 from turing_dagster.store.waves import load_postings, wave_keys, wave_members
 from turing_dagster.workflows.checks import check_output
 from turing_dagster.workflows.fields import parse_json_path
+from turing_dagster.workflows.placeholders import PLACEHOLDER_RE
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan, asset_name
 from turing_dagster.workflows.rules import SAVE_TO_COLUMNS
 from turing_dagster.workflows.spec import Conversation
@@ -77,10 +79,14 @@ class _Inputs:
     """What every check reads: the current completed rows of the waves and the postings' own text."""
 
     rows: list[Checkpoint]
-    texts: dict[str, str]
+    read_texts: Callable[[], dict[str, str]]  # read when a check needs them (most conversations' never do)
     names: list[str]
     failed: list[Checkpoint] = field(default_factory=list)  # current failed rows: fits_context reads them
     num_ctx: int | None = None  # the workflow's num_ctx for the conversation, if it sets one
+
+    @cached_property
+    def texts(self) -> dict[str, str]:
+        return self.read_texts()
 
 
 def _last_turn_json(conv: Conversation) -> bool:
@@ -92,6 +98,8 @@ def _holes(conv: Conversation, data: _Inputs) -> tuple[int, list[tuple[str, str]
     found = []
     for cp in data.rows:
         texts = [cp.output] + [t.get(k) for t in cp.snapshot.get("turns", []) for k in ("prompt", "answer")]
+        if not any(text and PLACEHOLDER_RE.search(text) for text in texts):
+            continue  # no placeholder shape: the posting's text is not needed to explain one
         holes = sorted({h for text in texts for h in template_holes(text, data.names, data.texts[cp.posting_id])})
         if holes:
             found.append((cp.posting_id, "unresolved " + " ".join(holes)))
@@ -207,9 +215,9 @@ def _inputs(engine: sa.Engine, plan: WorkflowPlan, step: PlannedStep, waves: Seq
     ]
     rows = sorted((cp for cp in current if cp.status == "completed"), key=lambda cp: cp.posting_id)
     failed = sorted((cp for cp in current if cp.status == "failed"), key=lambda cp: cp.posting_id)
-    texts = _texts(load_postings(engine, [cp.posting_id for cp in rows]))
     num_ctx = plan.workflow.options_for(conv.name).get("num_ctx")
-    return _Inputs(rows, texts, [c.name for c in plan.workflow.conversations], failed,
+    return _Inputs(rows, lambda: _texts(load_postings(engine, [cp.posting_id for cp in rows])),
+                   [c.name for c in plan.workflow.conversations], failed,
                    num_ctx if isinstance(num_ctx, int) else None)
 
 
@@ -255,7 +263,7 @@ def evaluate_rows(plan: WorkflowPlan, step: PlannedStep, rows: list[Checkpoint],
     totals: dict[str, tuple[int, int, list[tuple[str, str]]]] = {name: (0, 0, []) for name in applicable_checks(conv)}
     completed = [cp for cp in rows if cp.status == "completed"]
     failed = [cp for cp in rows if cp.status == "failed"]
-    _tally(conv, _Inputs(completed, _texts(postings), [c.name for c in plan.workflow.conversations], failed), totals)
+    _tally(conv, _Inputs(completed, lambda: _texts(postings), [c.name for c in plan.workflow.conversations], failed), totals)
     return _findings(conv, totals, [])
 
 
