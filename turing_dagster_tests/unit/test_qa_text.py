@@ -30,6 +30,14 @@ def test_facts_found_by_kind_and_checked_by_value():
     assert missing == [("number", "555"), ("number", "0100")]
 
 
+def test_every_spelling_of_a_kind_is_found_and_a_text_without_facts_has_none():
+    assert facts("HTTPS://X.EXAMPLE/a, WWW.y.example, 120 Euros, chf 5k, 7 Dollars, gbp 3") == [
+        ("url", "HTTPS://X.EXAMPLE/a"), ("url", "WWW.y.example"), ("money", "120 Euros"), ("money", "chf 5k"),
+        ("money", "7 Dollars"), ("money", "gbp 3")]
+    assert facts("Europe's neurology team, no amounts") == []
+    assert unsupported_facts("A caring, experienced nurse.", POSTING) == (0, [])
+
+
 def test_template_holes_are_this_workflows_placeholders_not_posting_text():
     literal = "Our docs use {posting.job_title} literally."
     assert template_holes("Done: {summary} and {posting.job_title} and {x}", ["summary"], literal) == ["{summary}"]
