@@ -263,7 +263,8 @@ def evaluate_rows(plan: WorkflowPlan, step: PlannedStep, rows: list[Checkpoint],
     totals: dict[str, tuple[int, int, list[tuple[str, str]]]] = {name: (0, 0, []) for name in applicable_checks(conv)}
     completed = [cp for cp in rows if cp.status == "completed"]
     failed = [cp for cp in rows if cp.status == "failed"]
-    _tally(conv, _Inputs(completed, lambda: _texts(postings), [c.name for c in plan.workflow.conversations], failed), totals)
+    names = [c.name for c in plan.workflow.conversations]
+    _tally(conv, _Inputs(completed, lambda: _texts(postings), names, failed), totals)
     return _findings(conv, totals, [])
 
 

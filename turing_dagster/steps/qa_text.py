@@ -54,17 +54,20 @@ def _number(text: str) -> str:
     return text.replace(".", "").replace(",", "")
 
 
-# what each kind cannot match without: a text lacking it skips the (slow) pattern, with the same result
-_NEEDS = {"email": re.compile("@"), "url": re.compile("http|www\\.", re.IGNORECASE),
-          "money": re.compile(r"[$€£]|EUR|USD|GBP|CHF|euro|dollar", re.IGNORECASE)}
+# each kind with what it cannot match without: a text lacking that skips the (slow) pattern, same result
+_KINDS = (
+    ("email", EMAIL_RE, re.compile("@")),
+    ("url", URL_RE, re.compile(r"http|www\.", re.IGNORECASE)),
+    ("money", MONEY_RE, re.compile(r"[$€£]|EUR|USD|GBP|CHF|euro|dollar", re.IGNORECASE)),
+)
 
 
 def facts(text: str) -> list[tuple[str, str]]:
     """(kind, text) of every e-mail address, URL, money amount and number in `text`, each once."""
     found: list[tuple[str, str]] = []
     rest = text
-    for kind, pattern in (("email", EMAIL_RE), ("url", URL_RE), ("money", MONEY_RE)):
-        if not _NEEDS[kind].search(rest):
+    for kind, pattern, needed in _KINDS:
+        if not needed.search(rest):
             continue
         found += [(kind, m.group(0).rstrip(".,;:")) for m in pattern.finditer(rest)]
         rest = pattern.sub(" ", rest)

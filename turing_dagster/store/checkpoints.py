@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +233,17 @@ def _write(conn: sa.Connection, workflow_id: int, rows: Sequence[PostingRows]) -
         )
 
 
+def _rows_for(engine: sa.Engine, columns: Sequence[Any], workflow_id: int, posting_ids: Sequence[str],
+              conversation_ids: list[int] | None, *where: sa.ColumnElement[bool]) -> Iterator[sa.Row]:
+    """`columns` of the rows of these postings (and conversations), a batch of postings per query."""
+    with engine.connect() as conn:
+        for part in batched(list(posting_ids)):
+            query = sa.select(*columns).where(psc.c.workflow_id == workflow_id, psc.c.posting_id.in_(part), *where)
+            if conversation_ids is not None:
+                query = query.where(psc.c.conversation_id.in_(conversation_ids))
+            yield from conn.execute(query)
+
+
 def outputs_for(
     engine: sa.Engine,
     workflow_id: int,
@@ -242,16 +253,11 @@ def outputs_for(
     """The output of each completed (posting, conversation) among the given ones: what prompts and actors
     are rendered from, without the rows' snapshots (most of what a full row costs to read)."""
     wanted = list(conversation_ids)
-    found: dict[tuple[str, int], str | None] = {}
     if not wanted:
-        return found
-    with engine.connect() as conn:
-        for part in batched(list(posting_ids)):
-            query = sa.select(psc.c.posting_id, psc.c.conversation_id, psc.c.output).where(
-                psc.c.workflow_id == workflow_id, psc.c.posting_id.in_(part), psc.c.conversation_id.in_(wanted),
-                psc.c.status == "completed")
-            found.update(((pid, cid), output) for pid, cid, output in conn.execute(query))
-    return found
+        return {}
+    columns = (psc.c.posting_id, psc.c.conversation_id, psc.c.output)
+    rows = _rows_for(engine, columns, workflow_id, posting_ids, wanted, psc.c.status == "completed")
+    return {(pid, cid): output for pid, cid, output in rows}
 
 
 def checkpoints_for(
@@ -262,12 +268,5 @@ def checkpoints_for(
 ) -> dict[tuple[str, int], Checkpoint]:
     """The checkpoint of each (posting, conversation) among the given ones."""
     wanted = list(conversation_ids) if conversation_ids is not None else None
-    found: dict[tuple[str, int], Checkpoint] = {}
-    with engine.connect() as conn:
-        for part in batched(list(posting_ids)):
-            query = sa.select(psc).where(psc.c.workflow_id == workflow_id, psc.c.posting_id.in_(part))
-            if wanted is not None:
-                query = query.where(psc.c.conversation_id.in_(wanted))
-            for row in conn.execute(query):
-                found[(row.posting_id, row.conversation_id)] = from_row(row)
-    return found
+    rows = _rows_for(engine, (psc,), workflow_id, posting_ids, wanted)
+    return {(row.posting_id, row.conversation_id): from_row(row) for row in rows}
