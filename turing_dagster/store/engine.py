@@ -77,8 +77,11 @@ def _create(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         return engine
+    # psycopg2's executemany sends an UPDATE per row (a step's save_to write-backs: a round trip per
+    # posting); execute_batch sends them a page at a time. INSERTs are batched by SQLAlchemy either way.
+    batch = {"executemany_mode": "values_plus_batch"} if parsed.get_driver_name() == "psycopg2" else {}
     try:
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **batch)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise StoreError(f"no driver for {parsed.drivername!r}: use postgresql+psycopg2://... ({exc})") from exc
 
