@@ -18,7 +18,8 @@ after it (`at`) says what the posting is:
   `failed` marks a non-retryable failure under an earlier definition (`--retry-failed` takes it too).
 
 `turing run`, the steps, `turing status` and `turing plan` all read this, so what a run considers done
-is what status shows, after any sequence of edits, explicit runs and reverts.
+is what status shows, after any sequence of edits, explicit runs and reverts. On PostgreSQL each reader
+first has the tables analyzed if they outgrew their statistics (store/analyze.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from turing_dagster.store.analyze import analyze_if_grown
 from turing_dagster.store.engine import batched
 from turing_dagster.store.marks import plan_version, waves_to_read
 from turing_dagster.store.schema import posting_state_checkpoints as psc
@@ -197,6 +199,7 @@ def wave_standings(engine: sa.Engine, workflow_id: int, steps: StepVersions, wav
     if not steps:
         return {}
     q = standing_query(workflow_id, steps, [wave_key])
+    analyze_if_grown(engine)
     with engine.connect() as conn:
         return {s.posting_id: s for s in _standings(conn.execute(sa.select(q)))}
 
@@ -221,6 +224,7 @@ def assess_waves(engine: sa.Engine, workflow_id: int, steps: StepVersions, scope
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
     out: list[WaveAssessment] = []
+    analyze_if_grown(engine)
     with engine.connect() as conn:
         for part in batched(waves_to_read(conn, workflow_id, plan_version(steps), scope.stale, scope.failed), _WAVES_PER_QUERY):
             q = standing_query(workflow_id, steps, part)
@@ -268,6 +272,7 @@ def standing_counts(engine: sa.Engine, workflow_id: int, steps: StepVersions) ->
     query = sa.select(q.c.state, q.c.at, q.c.retryable, q.c.failed, q.c.next_id, sa.func.count()).group_by(
         q.c.state, q.c.at, q.c.retryable, q.c.failed, q.c.next_id
     )
+    analyze_if_grown(engine)
     with engine.connect() as conn:
         rows = [(State(s), int(a), bool(r), bool(f), nxt, int(n)) for s, a, r, f, nxt, n in conn.execute(query)]
     return StepCounts(rows)
