@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 from pathlib import Path
 
 from bench import harness as h
@@ -102,9 +103,22 @@ def _summary(turing: dict, bare: dict, floor: dict) -> dict:
             "slot_use_nominal_bare": bare["slot_use_nominal"], "slot_use_nominal_ratio": ratio("slot_use_nominal")}
 
 
+def paired(rounds: list[dict]) -> dict:
+    """Each round's slot-use ratio and own seconds from that round's own Turing run, bare loop and floor (run
+    one after another), and their medians: a machine that slows down between rounds moves both sides of a
+    round's ratio, while the fastest of each side may come from different rounds."""
+    each = [_summary(r["turing"], r["bare"], r["floor"]) for r in rounds]
+    ratios = [e["slot_use_ratio"] for e in each if e["slot_use_ratio"] is not None]
+    own = [e["own_seconds"] for e in each]
+    return {"slot_use_ratio": ratios, "own_seconds": own,
+            "median_slot_use_ratio": statistics.median(ratios) if ratios else None,
+            "median_own_seconds": statistics.median(own)}
+
+
 def latency(args, plan, request_seconds: float, n: int, root: Path) -> dict:
     """One latency setting: `args.repeat` rounds of Turing (SQLite), the bare loop and the floor, the fastest
-    of each kept (the least disturbed on a shared machine); PostgreSQL once, when a database is given."""
+    of each kept (the least disturbed on a shared machine) and each round's own ratios (`paired`);
+    PostgreSQL once, when a database is given."""
     tag = f"{round(request_seconds * 1000)}ms"
     postings = h.postings_file(root / tag, n, prefix="s")
     rounds = []
@@ -125,7 +139,8 @@ def latency(args, plan, request_seconds: float, n: int, root: Path) -> dict:
     return {
         "request_seconds": request_seconds, "postings": n, "llm_calls": len(calls), "repeat": len(rounds),
         "rounds": rounds, "ideal": ideal,
-        "sqlite": _summary(turing, bare, floor), "postgresql": _summary(pg, bare, floor) if pg else None,
+        "sqlite": _summary(turing, bare, floor), "paired": paired(rounds),
+        "postgresql": _summary(pg, bare, floor) if pg else None,
         "rows": [turing, *([pg] if pg else []), bare, floor, ideal],
     }
 

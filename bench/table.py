@@ -61,6 +61,17 @@ def slots_markdown(result: dict) -> str:
             ]))
     lines += ["", "Model loads: Turing's (the plan minimum in brackets). Targets at 10 ms and 900 postings: slot use "
                   ">= 0.95 of the bare loop's, Turing's own seconds <= 1.0.", ""]
+    paired = [s for s in result["slots"] if s.get("paired")]
+    if paired:
+        lines += ["Each round on its own (SQLite: that round's Turing run beside that round's bare loop and floor, run one "
+                  "after the other; the table's fastest of each side may come from different rounds):", ""]
+        for s in paired:
+            p = s["paired"]
+            lines.append(f"- {s['request_seconds'] * 1000:g} ms: slot use turing/bare "
+                         f"{', '.join(fmt(x, 3) for x in p['slot_use_ratio'])} (median {fmt(p['median_slot_use_ratio'], 3)}); "
+                         f"Turing's own s {', '.join(fmt(x) for x in p['own_seconds'])} "
+                         f"(median {fmt(p['median_own_seconds'])})")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -33,6 +33,9 @@ def test_a_tiny_bench_writes_the_tables_and_the_json(tmp_path, monkeypatch):
     assert rows["bare client loop"]["requests"] == rows["turing (sqlite)"]["requests"] == slots["llm_calls"] > 0
     summary = slots["sqlite"]
     assert all(math.isfinite(summary[k]) for k in ("own_seconds", "slot_use_turing", "slot_use_bare", "slot_use_ratio"))
+    # one round: its own pairing is the table's
+    assert slots["paired"]["slot_use_ratio"] == [summary["slot_use_ratio"]]
+    assert slots["paired"]["median_own_seconds"] == summary["own_seconds"]
     assert rows["Dagster floor"]["dagster_event_rows"] > 0 and rows["turing (sqlite)"]["checkpoint_rows"] > 0
 
     order = {r["name"]: r for r in result["order"]["rows"]}
@@ -55,6 +58,7 @@ def test_a_tiny_bench_writes_the_tables_and_the_json(tmp_path, monkeypatch):
                                  (BACKLOG_COLUMNS[0], BACKLOG_COLUMNS, 1)):
         lines = _table(table, first)
         assert len(lines) == 2 + body and all(line.count("|") == len(columns) + 1 for line in lines)
+    assert f"slot use turing/bare {summary['slot_use_ratio']:.3f} (median {summary['slot_use_ratio']:.3f})" in table
 
 
 def test_readme_tables_are_replaced_between_their_markers_only(tmp_path):
