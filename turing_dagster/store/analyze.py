@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 TABLES = (posting_state_checkpoints, wave_postings)
 MIN_PAGES = 64  # 512 KB: below this a plan without statistics is cheap whatever it is
+LOCK_TIMEOUT_MS = 1000
 
 _GROWN = sa.text(
     "SELECT c.relname FROM pg_class c WHERE c.oid IN ("
@@ -41,6 +42,8 @@ def analyze_if_grown(engine: sa.Engine) -> list[str]:
             names = {f"t{i}": t.name for i, t in enumerate(TABLES)}
             grown = list(conn.execute(_GROWN, {**names, "min_pages": MIN_PAGES}).scalars())
             if grown:
+                # a VACUUM that cannot be cancelled (against wraparound) holds the lock ANALYZE needs: never wait on it
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
                 quote = engine.dialect.identifier_preparer.quote
                 conn.exec_driver_sql("ANALYZE " + ", ".join(quote(name) for name in grown))
         return grown

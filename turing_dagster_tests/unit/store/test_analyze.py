@@ -56,3 +56,19 @@ def test_sqlite_is_left_to_its_own_planner(tmp_path):
     assert analyze_if_grown(engine) == []
     with engine.connect() as conn:  # no ANALYZE ran: SQLite keeps its statistics in sqlite_stat1
         assert not conn.execute(sa.text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).all()
+
+
+def test_a_table_locked_by_a_vacuum_is_not_waited_for(pg_url):
+    engine = get_engine(pg_url)
+    upgrade(engine)
+    _fill(engine, _plan(), 600)
+    blocker = sa.create_engine(pg_url)
+    try:
+        with blocker.connect() as conn, conn.begin():
+            # the lock a VACUUM holds (and an ANALYZE needs): this one is never cancelled for us
+            conn.exec_driver_sql("LOCK TABLE posting_state_checkpoints IN SHARE UPDATE EXCLUSIVE MODE")
+            assert analyze_if_grown(engine) == []  # gave up after its lock timeout; the query runs unplanned
+            assert _relpages(engine, "posting_state_checkpoints") == 0
+    finally:
+        blocker.dispose()
+    assert analyze_if_grown(engine) == ["posting_state_checkpoints"]  # the next reader does it
