@@ -61,7 +61,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--latencies", type=_latencies, default=_latencies("0.01:900,0.2:300"),
                    help="slots: inference seconds per call and postings, SECONDS:POSTINGS comma-separated")
-    p.add_argument("--repeat", type=int, default=2, help="slots: rounds of Turing, bare loop and floor (fastest kept; each round's ratios too)")
+    p.add_argument("--repeat", type=int, default=2,
+                   help="slots: rounds of Turing, bare loop and floor (fastest kept; each round's ratios too)")
     p.add_argument("--floor-assets", type=int, default=None,
                    help="slots: no-op assets of Dagster's floor (default: the workflow's conversations)")
     p.add_argument("--postings", type=int, default=150, help="order: postings beside the naive loop and old grouping")

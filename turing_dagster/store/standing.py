@@ -25,7 +25,8 @@ first has the tables analyzed if they outgrew their statistics (store/analyze.py
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -188,6 +189,14 @@ def standing_query(workflow_id: int, steps: StepVersions, wave_keys: Sequence[st
     )
 
 
+@contextmanager
+def _reading(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection for a standings query, the tables analyzed first if they outgrew their statistics."""
+    analyze_if_grown(engine)
+    with engine.connect() as conn:
+        yield conn
+
+
 def _standings(rows: Iterable[sa.Row]) -> Iterable[Standing]:
     for r in rows:
         yield Standing(r.posting_id, r.wave_key, State(r.state), r.at, bool(r.retryable), bool(r.failed), r.next_id,
@@ -199,8 +208,7 @@ def wave_standings(engine: sa.Engine, workflow_id: int, steps: StepVersions, wav
     if not steps:
         return {}
     q = standing_query(workflow_id, steps, [wave_key])
-    analyze_if_grown(engine)
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         return {s.posting_id: s for s in _standings(conn.execute(sa.select(q)))}
 
 
@@ -224,8 +232,7 @@ def assess_waves(engine: sa.Engine, workflow_id: int, steps: StepVersions, scope
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
     out: list[WaveAssessment] = []
-    analyze_if_grown(engine)
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         for part in batched(waves_to_read(conn, workflow_id, plan_version(steps), scope.stale, scope.failed), _WAVES_PER_QUERY):
             q = standing_query(workflow_id, steps, part)
             plain = sa.or_(q.c.state == int(State.PENDING), sa.and_(q.c.state == int(State.HELD), q.c.retryable == 1))
@@ -272,7 +279,6 @@ def standing_counts(engine: sa.Engine, workflow_id: int, steps: StepVersions) ->
     query = sa.select(q.c.state, q.c.at, q.c.retryable, q.c.failed, q.c.next_id, sa.func.count()).group_by(
         q.c.state, q.c.at, q.c.retryable, q.c.failed, q.c.next_id
     )
-    analyze_if_grown(engine)
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         rows = [(State(s), int(a), bool(r), bool(f), nxt, int(n)) for s, a, r, f, nxt, n in conn.execute(query)]
     return StepCounts(rows)
