@@ -115,7 +115,8 @@ class OllamaModels(dg.ConfigurableResource):
     load_timeout_seconds: float = Field(default=300.0, description="Read deadline of one model load.")
     slots_per_host: int = Field(default=4, description="Never more requests in flight per host.")
     max_attempts: int = Field(
-        default=4, description="Attempts per call on transient errors (429/5xx, connection, timeout)."
+        default=4, description="Attempts per load or control call on transient errors (429/5xx, connection, timeout); "
+        "a conversation's requests make its retries + 1."
     )
     backoff_initial_seconds: float = Field(default=0.5, description="First retry delay (doubles, plus jitter).")
     backoff_max_seconds: float = Field(default=10.0, description="Longest retry delay.")

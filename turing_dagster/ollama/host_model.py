@@ -228,7 +228,7 @@ class HostModel:
 
         try:
             resp = self.pool.call_with_retries(
-                lambda: self._chat(req), tally=tally, stop=stop, max_attempts=1 if self.down else None
+                lambda: self._chat(req), tally=tally, stop=stop, max_attempts=1 if self.down else req.attempts
             )
         except ModelNotFoundError:
             raise

@@ -128,8 +128,9 @@ class LLMStep:
             return
         self._waiting[self._ticket(chat)] = [chat]
         self.stats.calls += 1
+        # `retries` are extra attempts on transient errors too, not only re-asks after an invalid answer
         self._dispatch.submit(LLMRequest(chat.ps.posting_id, messages, self.conv.turns[chat.turn].format, chat.key,
-                                         num_ctx, estimate))
+                                         num_ctx, estimate, attempts=self.retries + 1))
 
     def _needed(self, chat: Chat, num_ctx: int) -> tuple[int, Estimate]:
         """Tokens the request needs (before its first request, a chat's later turns and their answers too)."""

@@ -147,6 +147,18 @@ def test_exhausted_attempts_become_that_request_error(simulator):
     assert s.stats.failures == 4
 
 
+def test_a_requests_own_attempts_override_the_pools(simulator):
+    # a conversation's `retries` bound its transient attempts (retries + 1), whatever max_attempts says
+    sim = simulator()
+    models = manager(sim.url, max_attempts=5)
+    s = models.session(A)
+    s.load()
+    sim.set_faults(FaultConfig(error_503_rate=1.0))
+    once, thrice = list(s.run(asks(2, "a", attempts=1))), list(s.run(asks(2, "b", attempts=3)))
+    assert [r.attempts for r in once] == [1, 1] and [r.attempts for r in thrice] == [3, 3]
+    assert len(chat_bodies(sim)) == 2 * 1 + 2 * 3
+
+
 def test_a_request_hanging_past_the_timeout_is_retried(simulator):
     sim = simulator()
     models = manager(sim.url, request_timeout_seconds=0.5, max_attempts=6)

@@ -182,6 +182,22 @@ def test_a_server_that_dies_fails_the_run_and_a_plain_rerun_finishes(engine, ins
     assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
 
 
+def test_a_conversations_retries_bound_its_transient_attempts(engine, instance, sim, workflows_dir, tmp_path, monkeypatch):
+    from turing_dagster.simulator import FaultConfig
+
+    edit_workflows(workflows_dir, tmp_path / "defs", monkeypatch, "retries: 1", "retries: 2")
+    make_postings(engine, 6)
+    # resident with the workflow's context: the step loads nothing
+    ollama.Client(host=sim.url).generate(model="gemma3:4b", prompt="", options={"num_ctx": 2048})
+    sim.set_faults(FaultConfig(error_503_rate=1.0))  # then every chat fails
+    report = run(engine, instance)
+    assert not report.ok  # a chunk of nothing but the server's failures stops the run
+    asked = llm_calls(sim)
+    assert asked and set(asked.values()) == {3}, asked  # retries: 2 -> three attempts each, not max_attempts (4)
+    held = [r for r in rows(engine) if r.status == "failed"]
+    assert held and all(r.state_snapshot["retryable"] for r in held)
+
+
 def test_exclusive_residency_leaves_no_model_loaded_after_a_run(engine, instance, sim, monkeypatch):
     monkeypatch.setenv("TURING_OLLAMA_RESIDENCY", "exclusive")
     make_postings(engine, 9)
