@@ -233,9 +233,15 @@ def dagster_home() -> Path:
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
     home = Path(os.environ["DAGSTER_HOME"])
+    if not home.is_absolute():  # Dagster's rule; said before anything is written into a relative folder
+        raise DagsterHomeError(f"DAGSTER_HOME={home}: must be an absolute path, e.g. DAGSTER_HOME=$PWD/{home}")
     template = PROJECT_ROOT / "dagster.yaml"
     if home.is_dir() and not (home / "dagster.yaml").exists() and template.exists():
-        shutil.copy(template, home / "dagster.yaml")  # the project's settings, not Dagster's defaults
+        try:
+            shutil.copy(template, home / "dagster.yaml")  # the project's settings, not Dagster's defaults
+        except OSError as exc:
+            raise DagsterHomeError(f"DAGSTER_HOME={home}: cannot write its dagster.yaml ({exc.strerror}); "
+                                   "it must be a folder this user can write") from exc
     return home
 
 

@@ -15,7 +15,7 @@ from turing_dagster.store.engine import get_engine
 from turing_dagster.store.migrate import upgrade
 from turing_dagster.store.postings import MissingField, missing_fields, read_postings, upsert_postings
 from turing_dagster.store.sync import sync_workflows
-from turing_dagster.workflows.broken import warn_broken
+from turing_dagster.workflows.broken import errors_by_file, warn_broken
 from turing_dagster.workflows.loader import load_workflows_sparing
 
 
@@ -26,6 +26,7 @@ def init() -> None:
     # a broken file is a warning line and is not synced; the good ones are (`turing validate` fails on it)
     workflows, errors = load_workflows_sparing()
     warn_broken(errors)
+    settings.dagster_home()  # a relative or unwritable DAGSTER_HOME is one line before the store is touched
     engine = get_engine()
     before, after = upgrade(engine)
     sync_workflows(engine, workflows)
@@ -33,7 +34,7 @@ def init() -> None:
     click.echo(f"schema {state} (version {after}) at {engine.url.render_as_string(hide_password=True)}")
     for wf in workflows:
         click.echo(f"synced workflow {wf.workflow_id} {wf.name}: {len(wf.conversations)} conversations")
-    if not workflows:
+    if not workflows and not errors:
         click.echo(f"no workflow definitions in {settings.workflows_dir()}")
     # Dagster's storage is created here, once, under a lock: first runs started together used to race
     # to create it and could corrupt DAGSTER_HOME (a crash). In a child process: this command stays
@@ -48,6 +49,10 @@ def init() -> None:
         if line.startswith("note: "):
             click.echo(line, err=True)
     click.echo(f"dagster instance ready in {done.stdout.strip()}")
+    if errors:  # the rest is set up; the files the warnings name are not, and `init` did not do its whole job
+        click.echo(f"error: {len(errors_by_file(errors))} workflow file(s) in {settings.workflows_dir()} not synced "
+                   "(the warnings above name them); `turing validate` lists each error", err=True)
+        raise SystemExit(2)
 
 
 @click.group()

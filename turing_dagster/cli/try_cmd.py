@@ -9,6 +9,7 @@ import click
 
 from turing_dagster import settings
 from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.store.waves import load_postings
 from turing_dagster.workflows.plan import WorkflowPlan
 
 
@@ -51,8 +52,14 @@ def try_(workflow: str, conversation: str, sample: int, posting_ids: str | None,
         raise click.ClickException(f"no conversation {conversation!r} in {spec.name} (known: {known})")
     step = plan.by_name[conversation]
     engine = ready_engine()
-    if posting_ids:
-        ids = [p.strip() for p in posting_ids.split(",") if p.strip()]
+    if posting_ids is not None:
+        ids = list(dict.fromkeys(p.strip() for p in posting_ids.split(",") if p.strip()))
+        stored = load_postings(engine, ids)
+        unknown = [p for p in ids if p not in stored]
+        if not ids or unknown:
+            what = f"no posting {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} in the store" if unknown \
+                else "no posting ids given"
+            raise click.BadParameter(what, param_hint="--postings")
     else:
         ids = sample_postings(engine, plan, step, sample)
         if not ids:
@@ -79,8 +86,12 @@ def try_(workflow: str, conversation: str, sample: int, posting_ids: str | None,
         click.echo(json.dumps(trial.as_dict(), indent=2, ensure_ascii=False))
         return
     data = trial.as_dict()
+    failed = data["failed"]
     click.echo(f"{spec.name} {conversation} on {len(ids)} posting(s): {data['changed']} changed, "
-               f"{data['unchanged']} unchanged; {trial.calls} model call(s), {trial.reused} answer(s) reused")
+               f"{data['unchanged']} unchanged{f', {len(failed)} failed' if failed else ''}; {trial.calls} model "
+               f"call(s), {trial.reused} answer(s) reused")
+    for pid, error in list(failed.items())[:5]:
+        click.echo(f"failed {pid}: {error}")
     if data["next_step_changed"]:
         click.echo(f"next step changed for {len(data['next_step_changed'])}: {', '.join(data['next_step_changed'])}")
     for name, after in data["qa_after"].items():

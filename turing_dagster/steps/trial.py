@@ -57,7 +57,8 @@ class Trial:
     def as_dict(self) -> dict[str, Any]:
         return {
             "conversation": self.conversation, "sample": self.sample, "calls": self.calls, "reused": self.reused,
-            "changed": len(self.changed), "unchanged": len(self.compared) - len(self.changed),
+            "changed": len(self.changed),
+            "unchanged": sum(1 for c in self.compared if c.after == c.before and not c.error),
             "next_step_changed": [c.posting_id for c in self.rerouted],
             "failed": {c.posting_id: c.error for c in self.compared if c.error},
             "qa_before": {f.check: f.severity for f in self.qa_before},

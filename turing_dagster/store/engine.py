@@ -86,6 +86,19 @@ def _create(url: str) -> sa.Engine:
         raise StoreError(f"no driver for {parsed.drivername!r}: use postgresql+psycopg2://... ({exc})") from exc
 
 
+def unusable(engine: sa.Engine, exc: sa.exc.DBAPIError) -> StoreError:
+    """One line for a database that cannot be opened, naming it (the file, or the URL without password)."""
+    path = sqlite_file(engine)
+    if path is None:
+        return StoreError(f"cannot reach the database: {first_line(exc)}")
+    if not isinstance(exc, sa.exc.OperationalError):  # sqlite3.DatabaseError: some other kind of file
+        return StoreError(f"{path} is not a SQLite database ({first_line(exc)}): move it aside and run `turing init`, "
+                          "or point TURING_STATE_DIR or TURING_DATABASE_URL elsewhere")
+    # WAL keeps two files beside the database: its folder must be writable even to read it
+    return StoreError(f"cannot open the SQLite database {path} ({first_line(exc)}): it must be a file, in a folder "
+                      "this user can write")
+
+
 def sqlite_file(engine: sa.Engine) -> Path | None:
     """The database file of a SQLite engine (None for other databases and in-memory ones)."""
     database = engine.url.database

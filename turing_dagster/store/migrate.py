@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from turing_dagster.store import schema
-from turing_dagster.store.engine import StoreError, first_line, sqlite_file
+from turing_dagster.store.engine import StoreError, sqlite_file, unusable
 from turing_dagster.workflows.loader import parse_workflow
 from turing_dagster.workflows.plan import WorkflowPlan
 
@@ -106,6 +106,12 @@ def _v6(conn: sa.Connection) -> None:
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6}
 
 
+def _cannot_open(exc: sa.exc.DatabaseError) -> bool:
+    """A database that cannot be opened, or a file that is not one (sqlite3's plain DatabaseError); an
+    IntegrityError or ProgrammingError in a migration is a bug, and keeps its traceback."""
+    return isinstance(exc, sa.exc.OperationalError) or type(exc) is sa.exc.DatabaseError
+
+
 def current_version(conn: sa.Connection) -> int:
     if not sa.inspect(conn).has_table(schema.schema_version.name):
         return 0
@@ -116,7 +122,11 @@ def upgrade(engine: sa.Engine) -> tuple[int, int]:
     """Bring the schema to SCHEMA_VERSION; returns (version before, version after)."""
     path = sqlite_file(engine)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)  # only init creates the embedded store
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # only init creates the embedded store
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the SQLite database {path}: {exc.strerror} "
+                             f"({exc.filename}); set TURING_STATE_DIR to a folder this user can write") from exc
     try:
         with engine.begin() as conn:
             before = current_version(conn)
@@ -128,8 +138,10 @@ def upgrade(engine: sa.Engine) -> tuple[int, int]:
                 MIGRATIONS[version](conn)
                 conn.execute(sa.insert(schema.schema_version).values(version=version))
             return before, schema.SCHEMA_VERSION
-    except sa.exc.OperationalError as exc:
-        raise StoreError(f"cannot reach the database: {first_line(exc)}") from exc
+    except sa.exc.DatabaseError as exc:
+        if not _cannot_open(exc):
+            raise
+        raise unusable(engine, exc) from exc
 
 
 def require_schema(engine: sa.Engine) -> None:
@@ -141,7 +153,9 @@ def require_schema(engine: sa.Engine) -> None:
     try:
         with engine.connect() as conn:
             version = current_version(conn)
-    except sa.exc.OperationalError as exc:
-        raise StoreError(f"cannot reach the database: {first_line(exc)}") from exc
+    except sa.exc.DatabaseError as exc:
+        if not _cannot_open(exc):
+            raise
+        raise unusable(engine, exc) from exc
     if version < schema.SCHEMA_VERSION:
         raise StoreError("the Turing schema is missing or old: run `turing init` first")

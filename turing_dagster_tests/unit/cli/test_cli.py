@@ -160,3 +160,42 @@ def test_plan_counts_postings_not_in_a_wave_and_a_bad_host_list_admits_nothing(e
     assert code == 0 and "admitted 3 pending postings" in out, err
     _, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
     assert json.loads(out)["not_admitted"] == 0
+
+
+def test_a_store_that_cannot_be_opened_is_one_line_naming_it(capsys, monkeypatch, tmp_path, workflows_dir):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "turing.db").write_text("not a database, only text: a file copied over it by mistake\n")
+    (tmp_path / "p.jsonl").write_text('{"posting_id": "a"}\n')
+    for args in (["status", "branchy"], ["init"], ["postings", "load", str(tmp_path / "p.jsonl")]):
+        code, out, err = turing(capsys, monkeypatch, *args)
+        assert code == 1 and err.strip() == (
+            f"error: {state / 'turing.db'} is not a SQLite database (file is not a database): move it aside and run "
+            "`turing init`, or point TURING_STATE_DIR or TURING_DATABASE_URL elsewhere"), (args, err)
+    monkeypatch.setenv("TURING_STATE_DIR", str(state / "turing.db"))  # a file where the folder should be
+    code, _, err = turing(capsys, monkeypatch, "init")
+    assert code == 1 and err.strip().startswith(
+        f"error: cannot create the folder of the SQLite database {state / 'turing.db' / 'turing.db'}: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_relative_dagster_home_is_refused_before_anything_is_written(capsys, monkeypatch, tmp_path, workflows_dir):
+    monkeypatch.chdir(tmp_path)
+    refused = "error: DAGSTER_HOME=relative-home: must be an absolute path, e.g. DAGSTER_HOME=$PWD/relative-home"
+    monkeypatch.setenv("DAGSTER_HOME", "relative-home")
+    code, _, err = turing(capsys, monkeypatch, "init")
+    assert code == 1 and err.strip() == refused
+    assert not (tmp_path / "relative-home").exists() and not (tmp_path / "state").exists()  # nor the store
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    assert turing(capsys, monkeypatch, "init")[0] == 0
+    monkeypatch.setenv("DAGSTER_HOME", "relative-home")
+    code, _, err = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 1 and err.strip() == refused and not (tmp_path / "relative-home").exists()
+
+
+def test_try_names_postings_the_store_does_not_have(env, capsys, monkeypatch, tmp_path):
+    _init_with_postings(capsys, monkeypatch, tmp_path, "t", 2)
+    for given, why in (("t0,nosuch,t1", "no posting nosuch in the store"), (",", "no posting ids given")):
+        code, out, err = turing(capsys, monkeypatch, "try", "branchy", "summarize", "--postings", given)
+        assert code == 2 and out == "" and err.strip() == (
+            f"error: Invalid value for --postings: {why} (see `turing try --help`)"), err
