@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +16,7 @@ from turing_dagster.cli.common import find_workflow, ready_engine
 from turing_dagster.steps.progress import progress, step_versions
 from turing_dagster.store.answers import Answers
 from turing_dagster.store.standing import Scope, assess_waves
+from turing_dagster.store.waves import pending_batches, pending_summary
 from turing_dagster.workflows.plan import WorkflowPlan
 
 if TYPE_CHECKING:
@@ -22,19 +24,22 @@ if TYPE_CHECKING:
 
 
 def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> tuple[Preview, list[str]]:
-    """The preview of `scope` over `waves` (default: every wave with work for it), and notes on how the
-    model digests were found."""
+    """The preview of `scope` over `waves` (default: every wave with work for it, then the postings not in a
+    wave yet, which a run admits first), and notes on how the model digests were found."""
     # the ollama client and the step code only here: the other commands start without them
     from turing_dagster.ollama.pool import HostPool, PoolConfig
     from turing_dagster.steps.preview import known_digests, preview
 
     plan = WorkflowPlan(spec)
+    unadmitted: Iterable[list[str]] = ()
     if waves is None:
         looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope)
         waves = [a.wave_key for a in looked if a.work]
+        if pending_summary(engine, spec.workflow_id)[0]:
+            unadmitted = pending_batches(engine, spec.workflow_id, spec.waves.max_size)
     answers = Answers(engine)
-    if not waves or not any(s.model for s in plan.steps):  # no request to key: no host to ask for digests
-        return preview(engine, plan, scope, answers, [], {}), []
+    if not (waves or unadmitted) or not any(s.model for s in plan.steps):  # no request to key: no digests
+        return preview(engine, plan, scope, answers, waves, {}, unadmitted), []
     # a short deadline and no retries: asking /api/tags calls no model, and a host that is down must not stall
     pool = HostPool(PoolConfig(hosts=tuple(settings.workflow_hosts(spec.name)), control_timeout_seconds=3,
                                connect_timeout_seconds=2, max_attempts=1))
@@ -42,7 +47,7 @@ def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> t
         digests, notes = known_digests(plan, answers, pool)
     finally:
         pool.close()
-    return preview(engine, plan, scope, answers, waves, digests), notes
+    return preview(engine, plan, scope, answers, waves, digests, unadmitted), notes
 
 
 @click.command("plan")
@@ -68,6 +73,8 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
     for step in result.steps:
         counts = where[step.step]
         step.pending, step.stale, step.failed = counts.pending, counts.stale, counts.failed
+    if result.steps:  # a run admits them first: new work at the first step
+        result.steps[0].pending += standing.not_admitted
     if as_json:
         click.echo(json.dumps({"workflow": spec.name, "scope": scope.tag, "postings": result.postings,
                                "not_admitted": standing.not_admitted, "steps": [s.as_dict() for s in result.steps]},
@@ -86,6 +93,5 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
     console.print(table)
     console.print(result.line())
     if standing.not_admitted:
-        # not in a wave, so no standing to walk yet: the run's own preview counts them once it admits them
-        console.print(f"{standing.not_admitted} posting(s) not in a wave yet are not counted here: `turing run "
-                      f"{spec.name}` admits them and shows their calls before it starts")
+        console.print(f"{standing.not_admitted} of them not in a wave yet: `turing run {spec.name}` admits them "
+                      "first, pending at the first step")

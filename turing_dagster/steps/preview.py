@@ -157,11 +157,15 @@ def known_digests(plan: WorkflowPlan, answers: Answers, pool: HostPool | None) -
 
 
 def preview(engine: sa.Engine, plan: WorkflowPlan, scope: Scope, answers: AnswerSource, waves: Iterable[str],
-            digests: dict[str, str | None]) -> Preview:
-    """Walk the waves through the plan with stored answers only (one wave in memory at a time)."""
+            digests: dict[str, str | None], unadmitted: Iterable[list[str]] = ()) -> Preview:
+    """Walk the waves through the plan with stored answers only (one wave in memory at a time); then the
+    `unadmitted` postings, a batch at a time as the waves a run would admit them into: new, at the first step."""
     out = Preview(plan.workflow.name, scope, [StepPlan(asset_name(s.conversation)) for s in plan.steps])
     for wave in waves:
         _wave(engine, plan, scope, answers, wave, digests, out)
+    for batch in unadmitted:
+        standings = {pid: Standing(pid, "", State.PENDING, 0) for pid in batch}
+        _wave(engine, plan, scope, answers, "", digests, out, standings)
     for step, counts in zip(plan.steps, out.steps, strict=True):
         if step.model and counts.calls:
             rate = throughput(engine, step.model).seconds_per_call
@@ -170,10 +174,11 @@ def preview(engine: sa.Engine, plan: WorkflowPlan, scope: Scope, answers: Answer
 
 
 def _wave(engine: sa.Engine, plan: WorkflowPlan, scope: Scope, answers: AnswerSource, wave: str,
-          digests: dict[str, str | None], out: Preview) -> None:
+          digests: dict[str, str | None], out: Preview, standings: dict[str, Standing] | None = None) -> None:
     states: dict[str, PostingState] = {}
     unknown: set[str] = set()
-    standings = wave_standings(engine, plan.workflow.workflow_id, step_versions(plan), wave)  # a walk writes nothing
+    if standings is None:  # read once: a walk writes nothing
+        standings = wave_standings(engine, plan.workflow.workflow_id, step_versions(plan), wave)
     for step, counts in zip(plan.steps, out.steps, strict=True):
         here = {ps.posting_id: ps for ps in load_wave(engine, plan, wave, step.index, standings=standings)}
         for pid, ps in here.items():  # what the store says, unless this walk already moved the posting on

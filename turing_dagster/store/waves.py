@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,16 @@ def pending_summary(engine: sa.Engine, workflow_id: int) -> tuple[int, dt.dateti
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.timezone.utc)  # SQLite returns naive UTC
     return count, oldest
+
+
+def pending_batches(engine: sa.Engine, workflow_id: int, size: int) -> Iterator[list[str]]:
+    """The enabled postings no wave holds yet, in the order `admit` takes them, `size` at a time: the waves a
+    run would admit them into (read as a stream, so memory stays at a batch however long the backlog)."""
+    query = _pending_query(workflow_id).order_by(postings.c.created_at, postings.c.posting_id)
+    with engine.connect() as conn:
+        rows = conn.execution_options(stream_results=True, yield_per=size).execute(query)
+        for part in rows.partitions(size):
+            yield [row.posting_id for row in part]
 
 
 def admit(engine: sa.Engine, workflow_id: int, max_size: int) -> list[Wave]:

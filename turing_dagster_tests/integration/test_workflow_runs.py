@@ -182,6 +182,20 @@ def test_a_server_that_dies_fails_the_run_and_a_plain_rerun_finishes(engine, ins
     assert_routed_by_rules(WorkflowPlan(workflow()), engine, ids)
 
 
+def test_the_plan_before_admission_counts_what_the_run_then_asks(engine, instance, sim):
+    from turing_dagster.cli.plan_cmd import run_preview
+
+    make_postings(engine, 12)  # loaded, not in a wave yet
+    preview, _ = run_preview(engine, workflow(), Scope())
+    assert preview.postings == 12
+    report = run(engine, instance)
+    assert report.ok
+    made = {name: counts["calls"] for name, counts in report.steps.items()}
+    planned = {s.step: (s.calls, s.calls_exact) for s in preview.steps}
+    assert planned["02_summarize"] == (made["02_summarize"], True) and made["02_summarize"] > 0
+    assert all(calls >= made[step] and (calls == made[step] or not exact) for step, (calls, exact) in planned.items())
+
+
 def test_a_conversations_retries_bound_its_transient_attempts(engine, instance, sim, workflows_dir, tmp_path, monkeypatch):
     from turing_dagster.simulator import FaultConfig
 

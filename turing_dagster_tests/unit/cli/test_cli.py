@@ -148,9 +148,10 @@ def test_plan_counts_postings_not_in_a_wave_and_a_bad_host_list_admits_nothing(e
     _init_with_postings(capsys, monkeypatch, tmp_path, "n", 3)
     code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly", "--json")
     data = json.loads(out)
-    assert code == 0 and (data["postings"], data["not_admitted"]) == (0, 3)
+    # a run admits them first: the plan walks them as new postings at the first step
+    assert code == 0 and (data["postings"], data["not_admitted"], data["steps"][0]["pending"]) == (3, 3, 3)
     code, out, _ = turing(capsys, monkeypatch, "plan", "pyonly")
-    assert "3 posting(s) not in a wave yet are not counted here" in out
+    assert "plan: 3 posting(s)" in out and "3 of them not in a wave yet" in out
     monkeypatch.setenv("TURING_OLLAMA_HOSTS", "a,,b")
     code, _, err = turing(capsys, monkeypatch, "run", "branchy")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "an empty entry" in err
