@@ -21,12 +21,11 @@ from turing_dagster.workflows.plan import WorkflowPlan
 
 def _table(p: Progress) -> Group:
     table = Table(title=f"{p.workflow} ({p.workflow_id})")
-    for column in ("order", "step", "actor", "completed", "skipped", "failed", "pending"):
+    for column in ("order", "step", "actor", "completed", "skipped", "failed", "pending", "stale", "reused"):
         table.add_column(column, justify="left" if column in ("step", "actor") else "right")
     for s in p.steps:
-        table.add_row(
-            str(s.execution_order), s.step, s.actor, str(s.completed), str(s.skipped), str(s.failed), str(s.pending)
-        )
+        table.add_row(str(s.execution_order), s.step, s.actor,
+                      *(str(n) for n in (s.completed, s.skipped, s.failed, s.pending, s.stale, s.reused)))
     totals = f"admitted {p.admitted}, finished {p.finished}, waiting for a wave {p.not_admitted}"
     return Group(table, totals)
 
@@ -68,6 +67,7 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
                 "error": cp.error,
                 "wave": cp.wave_key,
                 "attempts": cp.attempts,
+                "reused": bool(cp.reused),  # its answer came from a stored one: no model call
                 "code_version": cp.code_version,
                 **({"turns": cp.snapshot["turns"]} if cp.snapshot.get("turns") else {}),
             }

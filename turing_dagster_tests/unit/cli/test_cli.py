@@ -112,7 +112,12 @@ def test_status_json_and_posting_trail(env, capsys, monkeypatch, tmp_path):
     assert f"`DAGSTER_HOME={home} dagster dev -w {settings.workspace_file()}` shows them" in out.splitlines()[-1]
     assert settings.workspace_file().exists()
     code, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--posting", "x1", "--json")
-    assert [e["conversation"] for e in json.loads(out)] == ["clean", "risky", "tail"]
+    assert [(e["conversation"], e["reused"]) for e in json.loads(out)] == [
+        ("clean", False), ("risky", False), ("tail", False)]  # Python steps: no stored answer
+    code, out, _ = turing(capsys, monkeypatch, "status", "pyonly")
+    header = next(line for line in out.splitlines() if "completed" in line)
+    assert [c.strip() for c in header.strip("┃ ").split("┃")][-6:] == [
+        "completed", "skipped", "failed", "pending", "stale", "reused"]
     code, out, _ = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 0 and "nothing pending for pyonly" in out
 
