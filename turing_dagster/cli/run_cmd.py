@@ -23,6 +23,8 @@ from turing_dagster.store.engine import first_line
 from turing_dagster.store.reads import failures_in
 from turing_dagster.store.retry import with_reconnect
 from turing_dagster.store.standing import Scope
+from turing_dagster.workflows.actors import actor_errors
+from turing_dagster.workflows.loader import WorkflowValidationError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -113,6 +115,8 @@ def _run(workflow: str, wave_size: int, scope: Scope, verbose: bool):
     spec = find_workflow(workflow)
     if not all(c.is_python for c in spec.conversations):
         settings.workflow_hosts(spec.name)  # a malformed host list is one line before any wave is admitted
+    if broken := actor_errors(spec):  # so is an actor that cannot be imported
+        raise WorkflowValidationError(broken)
     engine = ready_engine()
     job = build_definitions().resolve_job_def(spec.name)
     instance = dagster_instance()

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from turing_dagster import settings
+from turing_dagster.workflows.actors import actor_errors
 from turing_dagster.workflows.loader import validate_paths, workflow_warnings
 from turing_dagster.workflows.spec import Workflow
 
@@ -22,7 +23,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 
     Prints one `ok` line per valid workflow and one line per error naming file,
     conversation and field; exits 2 if any error was found. Warnings (brace text that looks like a
-    placeholder but is not one, a model the Ollama servers do not have) are printed too, but alone
+    placeholder but is not one, a model the Ollama servers do not have, a Python actor that cannot be imported
+    here) are printed too, but alone
     they exit 0; when no Ollama server answers, one note says so and how to get one.
     """
     # Paths are checked by the loader, not click, so a missing one is one line like any other error.
@@ -33,6 +35,9 @@ def validate(paths: tuple[Path, ...]) -> None:
     for workflow in workflows:
         for warning in workflow_warnings(workflow):
             click.echo(f"warning: {warning}", err=True)
+        # a warning, as a missing model is: the actors' package may live where the runs do; `turing run` refuses
+        for problem in actor_errors(workflow):
+            click.echo(f"warning: {problem}", err=True)
     for line in model_lines(workflows):
         click.echo(line, err=True)
     for error in errors:

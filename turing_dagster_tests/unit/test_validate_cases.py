@@ -49,7 +49,7 @@ BASE: dict[str, Any] = {
             "conversation_id": 4,
             "name": "skills",
             "execution_order": 4,
-            "actor": "python:turing_dagster.skills:extract",
+            "actor": "python:turing_dagster.actors.postings:detect_language",
             "prompt": "{improve|extract}",
             "save_to": "skills",
         },

@@ -205,3 +205,23 @@ def test_try_names_postings_the_store_does_not_have(env, capsys, monkeypatch, tm
         code, out, err = turing(capsys, monkeypatch, "try", "branchy", "summarize", "--postings", given)
         assert code == 2 and out == "" and err.strip() == (
             f"error: Invalid value for --postings: {why} (see `turing try --help`)"), err
+
+
+def test_a_python_actor_that_cannot_be_called_is_refused_before_a_wave(env, capsys, monkeypatch, tmp_path):
+    _init_with_postings(capsys, monkeypatch, tmp_path, "a", 2)
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    text = (WORKFLOWS / "pyonly.yaml").read_text()
+    first, second = [line.split("actor: ")[1] for line in text.splitlines() if "actor: python:" in line][:2]
+    (defs / "pyonly.yaml").write_text(text.replace(first, first + "_typo").replace(second, "python:os:sep"))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(defs))
+    module = first.removeprefix("python:").split(":")[0]
+    expected = [f"{defs}/pyonly.yaml: conversation 'clean': actor: cannot import {first.removeprefix('python:')}_typo "
+                f"(AttributeError: module '{module}' has no attribute '{first.rsplit(':', 1)[1]}_typo')",
+                f"{defs}/pyonly.yaml: conversation 'risky': actor: os:sep is a str, not a function"]
+    code, out, err = turing(capsys, monkeypatch, "validate")  # where the actors may live elsewhere: warnings
+    assert code == 0 and err.strip().splitlines() == ["warning: " + line for line in expected]
+    code, out, err = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 2 and out == "" and err.strip().splitlines() == ["error: " + expected[0], expected[1]]
+    _, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
+    assert json.loads(out)["not_admitted"] == 2  # no wave was admitted
