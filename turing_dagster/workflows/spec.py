@@ -81,9 +81,21 @@ class BranchRule(_Model):
     goto: str
 
 
+def _checked_options(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Ollama options go to the server unchecked, except those Turing itself reckons with: `num_ctx` (the
+    context guard measures every prompt against it) and `num_predict` (the room kept for the answer)."""
+    for key, low in (("num_ctx", 1), ("num_predict", -2)):  # num_predict: -1 unlimited, -2 fill the context
+        got = (value or {}).get(key)
+        if got is not None and (not isinstance(got, int) or isinstance(got, bool) or got < low):
+            raise ValueError(f"{key} must be a whole number >= {low}, got {got!r}")
+    return value
+
+
 class Defaults(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
     retries: StrictInt = Field(2, ge=0)
+
+    _options = field_validator("options")(_checked_options)
 
 
 class WaveSettings(_Model):
@@ -120,6 +132,8 @@ class Conversation(_Model):
     reuse: bool = True
     # a prompt too long for the model's context: fail the posting's step, or cut the longest posting field
     overflow: Literal["fail", "shorten"] = "fail"
+
+    _options = field_validator("options")(_checked_options)
 
     @field_validator("actor")
     @classmethod
