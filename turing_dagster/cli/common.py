@@ -55,6 +55,17 @@ def _rebuilt(stored: StoredWorkflow) -> Workflow:
     return workflow
 
 
+def name_taken_note(workflow: Workflow) -> None:
+    """A `note:` when the database keeps this workflow's name under another workflow_id: the counts a reading
+    command shows are the file's workflow's, not that history (a run refuses it, naming the way out)."""
+    engine = _store()
+    stored = find_stored(engine, workflow.name) if engine is not None else None
+    if stored is not None and stored.workflow_id != workflow.workflow_id:
+        click.echo(f"note: {workflow.source_file} gives {workflow.name!r} workflow_id {workflow.workflow_id}; the "
+                   f"database keeps that name's history as workflow_id {stored.workflow_id} (`turing status "
+                   f"{stored.workflow_id}`), and `turing run {workflow.name}` says how to resolve it", err=True)
+
+
 @dataclass(frozen=True)
 class Found:
     workflow: Workflow

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from turing_dagster import settings
-from turing_dagster.cli.common import find_workflow, ready_engine
+from turing_dagster.cli.common import find_workflow, name_taken_note, ready_engine
 from turing_dagster.steps.progress import progress, step_versions
 from turing_dagster.store.answers import Answers
 from turing_dagster.store.standing import Scope, assess_waves
@@ -66,6 +66,7 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
     """
     spec = find_workflow(workflow)
     engine = ready_engine()
+    name_taken_note(spec)
     scope = Scope() if new_only else Scope(stale=True, failed=retry_failed)
     result, notes = run_preview(engine, spec, scope)
     standing = progress(engine, WorkflowPlan(spec))

@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from turing_dagster.cli.common import find_workflow, lookup_workflow, ready_engine
+from turing_dagster.cli.common import find_workflow, lookup_workflow, name_taken_note, ready_engine
 from turing_dagster.steps.held import Held
 from turing_dagster.steps.progress import Progress, progress
 from turing_dagster.store.reads import trail
@@ -52,6 +52,8 @@ def status(workflow: str, as_json: bool, posting_id: str | None) -> None:
     found = lookup_workflow(workflow)
     found.note()
     spec = found.workflow
+    if not found.history_only:
+        name_taken_note(spec)
     engine = ready_engine()
     if posting_id is not None:
         rows = trail(engine, spec.workflow_id, posting_id)

@@ -69,6 +69,13 @@ def _upsert(engine: sa.Engine, table: sa.Table, rows: list[dict], keys: list[str
     return stmt.on_conflict_do_update(index_elements=keys, set_=updates, where=where)
 
 
+def renumbered(name: str, stored_id: int, file_id: int) -> str:
+    """Why a file that is a stored workflow with its workflow_id changed does not run, and the ways out."""
+    return (f"{file_id} is not the workflow_id of {name!r} in the database ({stored_id}, with its history and these "
+            f"conversation ids): put back `workflow_id: {stored_id}` to go on with that history, or start afresh with "
+            f"`turing workflows retire {stored_id}` and conversation ids of its own")
+
+
 def _refusals(conn: sa.Connection, wf: Workflow) -> list[WorkflowError]:
     """Why the database will not take this definition: one line per problem, each naming the way out."""
     file, errors = wf.source_file, []
@@ -94,6 +101,9 @@ def _refusals(conn: sa.Connection, wf: Workflow) -> list[WorkflowError]:
         )
     }
     foreign = [c for c in wf.conversations if c.conversation_id in owners]
+    if holder is not None and foreign and {owners[c.conversation_id].workflow_id for c in foreign} == {holder}:
+        # the file is that workflow with its workflow_id changed (by hand, or a copy): one problem, one line
+        return [WorkflowError(file, None, "workflow_id", renumbered(wf.name, holder, wf.workflow_id))]
     if foreign:
         first, more = foreign[0], foreign[1:]
         also = f" (so do {', '.join(f'{c.name!r} {c.conversation_id}' for c in more)})" if more else ""

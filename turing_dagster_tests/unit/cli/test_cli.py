@@ -225,3 +225,19 @@ def test_a_python_actor_that_cannot_be_called_is_refused_before_a_wave(env, caps
     assert code == 2 and out == "" and err.strip().splitlines() == ["error: " + expected[0], expected[1]]
     _, out, _ = turing(capsys, monkeypatch, "status", "pyonly", "--json")
     assert json.loads(out)["not_admitted"] == 2  # no wave was admitted
+
+
+def test_status_says_when_the_database_keeps_the_name_under_another_workflow_id(env, capsys, monkeypatch, tmp_path):
+    turing(capsys, monkeypatch, "init")
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    (defs / "pyonly.yaml").write_text((WORKFLOWS / "pyonly.yaml").read_text().replace("workflow_id: 9002",
+                                                                                      "workflow_id: 9012"))
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(defs))
+    for command in ("status", "plan"):
+        code, _, err = turing(capsys, monkeypatch, command, "pyonly")
+        assert code == 0 and f"note: {defs}/pyonly.yaml gives 'pyonly' workflow_id 9012; the database keeps that " \
+            "name's history as workflow_id 9002 (`turing status 9002`), and `turing run pyonly` says how to " \
+            "resolve it" in err.splitlines()
+    code, _, err = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "put back `workflow_id: 9002`" in err

@@ -102,6 +102,15 @@ def test_a_recreated_name_is_refused_until_the_old_workflow_is_retired(engine):
     assert retired_under(engine, "py") == [] and find_stored(engine, "9" * 20) is None
 
 
+def test_a_workflow_with_only_its_workflow_id_changed_is_one_line_with_both_ways_out(engine):
+    sync_workflows(engine, [pyonly()])
+    assert refusal(engine, [pyonly(wid=9012)]) == [  # the name and the conversation ids are 9002's: one problem
+        "wf/pyonly.yaml: workflow: workflow_id: 9012 is not the workflow_id of 'pyonly' in the database (9002, with "
+        "its history and these conversation ids): put back `workflow_id: 9002` to go on with that history, or start "
+        "afresh with `turing workflows retire 9002` and conversation ids of its own"
+    ]
+
+
 def test_a_retired_workflow_keeps_its_ids(engine):
     sync_workflows(engine, [pyonly()])
     retire_workflow(engine, 9002)
