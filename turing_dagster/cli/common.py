@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from turing_dagster import settings
 from turing_dagster.cli.errors import HistoryOnlyError, UnknownWorkflowError
 from turing_dagster.store.engine import StoreError, get_engine
 from turing_dagster.store.migrate import require_schema
@@ -41,6 +42,11 @@ def why_history_only(stored: StoredWorkflow, defined: list[Workflow]) -> str:
         return f"workflow {stored.workflow_id} ({stored.defined_name}) was retired on {stored.retired_on}"
     if not stored.source_file or not Path(stored.source_file).is_file():
         return f"the definition file of {stored.defined_name} ({stored.source_file or 'unknown'}) is gone"
+    folder = settings.workflows_dir()
+    if not Path(stored.source_file).resolve().is_relative_to(folder.resolve()):  # the setting moved, not the file
+        missing = "" if folder.is_dir() else ", a folder that does not exist"
+        return (f"the definition file of {stored.defined_name} ({stored.source_file}) is not in "
+                f"TURING_WORKFLOWS_DIR ({folder}{missing})")
     now = next((w for w in defined if w.source_file == stored.source_file), None)
     instead = f", it defines {now.name} ({now.workflow_id}) now" if now else ""
     return f"{stored.source_file} no longer defines {stored.defined_name} ({stored.workflow_id}){instead}"

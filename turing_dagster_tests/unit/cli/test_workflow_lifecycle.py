@@ -161,3 +161,13 @@ def test_retired_names_and_broken_files_in_lookups(wf, capsys, monkeypatch):
 def test_workflows_list_before_init_says_so(wf, capsys, monkeypatch):
     code, _, err = turing(capsys, monkeypatch, "workflows", "list")
     assert code == 1 and _one_error(err).endswith("run `turing init` first")
+
+
+def test_a_workflows_dir_that_moved_is_named_not_the_file(wf, capsys, monkeypatch, tmp_path):
+    _run_pyonly(capsys, monkeypatch, tmp_path)
+    elsewhere = tmp_path / "no-such-folder"
+    monkeypatch.setenv("TURING_WORKFLOWS_DIR", str(elsewhere))  # the file is where it was: the setting changed
+    code, _, err = turing(capsys, monkeypatch, "run", "pyonly")
+    assert code == 2 and err.strip().splitlines()[-1].startswith(
+        f"error: the definition file of pyonly ({wf}/pyonly.yaml) is not in TURING_WORKFLOWS_DIR ({elsewhere}, a "
+        "folder that does not exist), and this command needs a workflow defined by a file")
