@@ -116,22 +116,25 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
             if twice:
                 raise PostingsFileError(f"{path}:1: the CSV header names column(s) twice: {', '.join(twice)}")
             while True:
+                start = reader.line_num + 1  # where an unreadable row (an unclosed quote) begins
                 try:
                     row = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield reader.line_num, ValueError(f"unreadable CSV row: {exc}")
+                    yield start, ValueError(f"unreadable CSV row: {exc}")
                     continue
+                # a quoted value may span lines: name the row by its first (blank lines before it skipped)
+                start = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
                 # DictReader pads a short row with None and files a long row's surplus under None
                 if None in row:
-                    yield reader.line_num, ValueError(f"more values than the {len(fieldnames)} header columns")
+                    yield start, ValueError(f"more values than the {len(fieldnames)} header columns")
                     continue
                 if any(v is None for v in row.values()):
                     given = sum(v is not None for v in row.values())
-                    yield reader.line_num, ValueError(f"{given} value(s) for the {len(fieldnames)} header columns")
+                    yield start, ValueError(f"{given} value(s) for the {len(fieldnames)} header columns")
                     continue
-                yield reader.line_num, {k: (v if v != "" or k == "job_description" else None) for k, v in row.items()}
+                yield start, {k: (v if v != "" or k == "job_description" else None) for k, v in row.items()}
         elif suffix in (".jsonl", ".ndjson", ".json"):
             for number, line in enumerate(handle, start=1):
                 if not line.strip():

@@ -74,6 +74,9 @@ def test_csv_rows_load_with_extra_columns(engine, tmp_path):
         # short and long rows, a column named twice, ids of the wrong type
         ("posting_id,job_title,city\na,x,Paris\nb,y\n", ".csv", "p.csv:3: 2 value(s) for the 3 header columns"),
         ("posting_id,job_title\na,x\nb,y,z\n", ".csv", "p.csv:3: more values than the 2 header columns"),
+        # a row is named by its first line: after a blank line, a value over two lines, an unclosed quote
+        ("posting_id,job_title\n\na,\"two\nlines\"\nb\n", ".csv", "p.csv:5: 1 value(s) for the 2 header columns"),
+        ("posting_id,job_title\na,x\nb,\"unclosed\nc,z\n", ".csv", "p.csv:3: unreadable CSV row: unexpected end of data"),
         ("posting_id,job_title,job_title\na,x,y\n", ".csv", "p.csv:1: the CSV header names column(s) twice: job_title"),
         ('{"posting_id": 12.5}\n', ".jsonl", "p.jsonl:1: posting_id must be text or a whole number, not float 12.5"),
         ('{"posting_id": true}\n', ".jsonl", "p.jsonl:1: posting_id must be text or a whole number, not bool True"),
