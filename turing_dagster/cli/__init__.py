@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `turing`, `turing workflows`: the help, not an error
+        click.echo(exc.ctx.get_help())
+        sys.exit(0)
     except click.UsageError as exc:
         # one line, as for every other mistake; `--help` has the rest
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""

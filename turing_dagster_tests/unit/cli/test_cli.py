@@ -241,3 +241,9 @@ def test_status_says_when_the_database_keeps_the_name_under_another_workflow_id(
             "resolve it" in err.splitlines()
     code, _, err = turing(capsys, monkeypatch, "run", "pyonly")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "put back `workflow_id: 9002`" in err
+
+
+def test_a_group_without_its_command_prints_its_help(capsys, monkeypatch):
+    for args in ([], ["workflows"], ["postings"]):
+        code, out, err = turing(capsys, monkeypatch, *args)
+        assert code == 0 and err == "" and out.startswith(f"Usage: {' '.join(['turing', *args])} [OPTIONS] COMMAND")
