@@ -23,9 +23,9 @@ def validate(paths: tuple[Path, ...]) -> None:
 
     Prints one `ok` line per valid workflow and one line per error naming file,
     conversation and field; exits 2 if any error was found. Warnings (brace text that looks like a
-    placeholder but is not one, a model the Ollama servers do not have, a Python actor that cannot be imported
-    here) are printed too, but alone
-    they exit 0; when no Ollama server answers, one note says so and how to get one.
+    placeholder but is not one, a model the Ollama servers do not have, a Python actor that cannot be
+    imported here) are printed too, but alone they exit 0; when no Ollama server answers, one note says so
+    and how to get one.
     """
     # Paths are checked by the loader, not click, so a missing one is one line like any other error.
     workflows, errors = validate_paths(list(paths) or [settings.workflows_dir()])

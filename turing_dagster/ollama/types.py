@@ -58,7 +58,7 @@ class LLMRequest:
     request_key: str | None = None  # ollama/keys.py: what the answer is stored under
     num_ctx: int | None = None  # the context it runs with (sent as options.num_ctx)
     estimate: Estimate | None = None  # its size, to judge the server's prompt_eval_count against
-    attempts: int | None = None  # most HTTP attempts on transient errors (a conversation's retries + 1); None: the pool's
+    attempts: int | None = None  # most HTTP calls on transient errors (a conversation's retries + 1); None: the pool's
 
 
 @dataclass
