@@ -88,6 +88,8 @@ class LLMStep:
             found = self.store.lookup(need) if need else {}
             for chat in batch:
                 hit = (self._recent.get(chat.key) or found.get(chat.key)) if self.conv.reuse else None
+                if hit is not None and self._problem(chat.turn, hit.output) is not None:
+                    hit = None  # stored before answers were checked first: ask the model instead
                 if hit is not None:
                     self._remember(chat.key, hit)
                     chat.took(None, hit, fresh=False)
@@ -163,12 +165,15 @@ class LLMStep:
 
     # -- the answers --------------------------------------------------------------------------------
 
-    def _answered_with(self, chat: Chat, text: str, reused: bool) -> None:
-        turn = self.conv.turns[chat.turn]
+    def _problem(self, turn: int, text: str) -> str | None:
+        """Why an answer fails its turn's `format` / `validate` (None: it passes)."""
         try:
-            reason = check_output(turn, text)
+            return check_output(self.conv.turns[turn], text)
         except Exception as exc:  # noqa: BLE001 - a broken check fails its posting
-            reason = f"output check raised {type(exc).__name__}: {exc}"
+            return f"output check raised {type(exc).__name__}: {exc}"
+
+    def _answered_with(self, chat: Chat, text: str, reused: bool) -> None:
+        reason = self._problem(chat.turn, text)
         if reason is not None:
             if chat.asks > self.retries:
                 self._fail(chat, f"invalid output after {chat.asks} attempts: {reason}")
@@ -211,10 +216,13 @@ class LLMStep:
             return
         answer = StoredAnswer(result.request_key, self.session.model, self._digest, result.output or "",
                               result.tokens_in, result.tokens_out, round(result.latency_seconds * 1000))
-        self._remember(answer.request_key, answer)
+        # only a good answer is kept for its key: an invalid one, reused, would fail every later run the same way
+        good = bool(chats) and self._problem(chats[0].turn, answer.output) is None
+        if good:
+            self._remember(answer.request_key, answer)
         for i, chat in enumerate(chats):
             chat.took(result if i == 0 else None, answer, fresh=i == 0)
-            if i == 0:
+            if i == 0 and good:
                 chat.answers.append(answer)
                 chat.snapshot.setdefault("context", {})["evaluated"] = result.tokens_in
             self._answered_with(chat, answer.output, reused=i > 0)

@@ -41,3 +41,26 @@ def test_a_chunk_write_failing_for_one_row_is_narrowed_to_that_row(engine):
     assert written == 5 and [r.checkpoint.posting_id for r, _ in bad] == ["nobody"]
     assert bad[0][1]  # the database's own reason, one line
     assert {r.posting_id for r in rows(engine)} == {f"p00{i}" for i in range(5)}
+
+
+def test_an_invalid_answer_is_not_kept_so_a_retry_asks_the_model_again(engine, instance, sim):
+    import sqlalchemy as sa
+
+    from turing_dagster.store.schema import llm_answers
+    from turing_dagster.store.standing import Scope
+
+    make_postings(engine, 6)
+    sim.set_answers({"ID: p002\nTitle": "   "})  # fails summarize's validate (\S), and so does every re-ask
+    report = run(engine, instance)
+    assert report.ok and report.steps["02_summarize"]["failed"] == 1
+    failed = next(r for r in rows(engine) if r.conversation_id == 902 and r.posting_id == "p002")
+    assert failed.status == "failed" and failed.error.startswith("invalid output after 2 attempts")
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(llm_answers.c.output)).scalars().all()
+    assert kept and "   " not in kept  # the good answers are kept for their keys; none of the invalid ones
+    sim.set_answers({})
+    sim.reset()
+    again = run(engine, instance, scope=Scope(failed=True))  # --retry-failed: the model is asked again
+    assert again.ok and llm_calls(sim)[("gemma3:4b", "p002")] >= 1
+    done = next(r for r in rows(engine) if r.conversation_id == 902 and r.posting_id == "p002")
+    assert done.status == "completed" and done.output.strip()
