@@ -267,6 +267,20 @@ def workflow_hosts(workflow_name: str, configured: str | list[str] | None = None
     return ollama_hosts(configured)
 
 
+def host_setting(host: str) -> str:
+    """The variable that names `host` (a normalised URL): a workflow's own TURING_OLLAMA_HOSTS_<WORKFLOW>, else
+    TURING_OLLAMA_HOSTS, else OLLAMA_HOST, which is also the answer when none names it."""
+    own = sorted(k for k in os.environ if k.startswith("TURING_OLLAMA_HOSTS_"))
+    for var in (*own, "TURING_OLLAMA_HOSTS"):
+        for entry in os.environ.get(var, "").split(","):
+            try:
+                if entry.strip() and normalize_host(entry, var) == host:
+                    return var
+            except HostConfigError:
+                continue
+    return "OLLAMA_HOST"
+
+
 def raw_hosts(workflow_name: str) -> str:
     """The host setting a workflow's runs read, as written (for messages about a malformed one)."""
     for var in (workflow_hosts_var(workflow_name), "TURING_OLLAMA_HOSTS", "OLLAMA_HOST"):

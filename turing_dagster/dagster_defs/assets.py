@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from turing_dagster import settings
 from turing_dagster.dagster_defs.checks import check_results, check_specs
 from turing_dagster.dagster_defs.gpu_timeline import import_renderer_soon, picture_metadata, run_events, step_event
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
@@ -78,10 +79,40 @@ def _wave_metadata(report: StepReport, wave: str, ranged: bool) -> dict:
     return meta
 
 
+def _waves_line(context: dg.AssetExecutionContext, workflow: Workflow) -> str:
+    """The workflow's waves in brief, for a line about a run that names none or unknown ones."""
+    keys = context.instance.get_dynamic_partitions(wave_partitions(workflow.name).name)
+    if not keys:
+        return f"it has no wave yet (`turing run {workflow.name}` admits pending postings into waves and runs them)"
+    shown = ", ".join(keys) if len(keys) <= 3 else f"{keys[0]} .. {keys[-1]}"
+    return f"its waves: {shown} ({len(keys)}); `turing status {workflow.name}` shows where they stand"
+
+
+def run_waves(context: dg.AssetExecutionContext, workflow: Workflow) -> list[str]:
+    """The waves this run covers, sorted (a range hands them over unordered); one line when it names none."""
+    try:
+        waves = sorted(context.partition_keys)
+    except (dg.DagsterInvariantViolationError, dg.DagsterInvalidInvocationError) as exc:
+        if not (context.has_partition_key or context.has_partition_key_range):
+            raise StepError(f"{workflow.name}: a run of its job covers waves: name one with --tags "
+                            f"'{{\"dagster/partition\": \"WAVE\"}}' (or a range), or use `turing run "
+                            f"{workflow.name}`; {_waves_line(context, workflow)}") from None
+        raise StepError(f"{workflow.name}: {' '.join(str(exc).split())}; {_waves_line(context, workflow)}") from None
+    if not waves:  # a range whose start comes after its end
+        raise StepError(f"{workflow.name}: the run's wave range holds no wave (does its start come after its end?); "
+                        f"{_waves_line(context, workflow)}")
+    return waves
+
+
 def begin(context: dg.AssetExecutionContext, plan: WorkflowPlan, store: TuringStore) -> tuple[list[str], str]:
     """The run's waves, once its hosts are free and its waves are claimed: (waves, the claim's holder)."""
-    waves = sorted(context.partition_keys)  # a range hands them over unordered; read once
     workflow = plan.workflow
+    waves = run_waves(context, workflow)
+    if any(s.model for s in plan.steps):
+        try:  # a malformed host list fails the run here, before its first step, not at its first LLM step
+            settings.workflow_hosts(workflow.name)
+        except settings.HostConfigError as exc:
+            raise StepError(str(exc)) from None
     wait_for_hosts(context, pool_name(workflow))
     # one transaction, safe to repeat after a lost connection (a database restart)
     holder, missing = with_reconnect(lambda: store.claim_waves(workflow.workflow_id, waves, context.run_id),
@@ -145,6 +176,12 @@ def describe(context: dg.AssetExecutionContext, plan: WorkflowPlan, report: Step
         else:  # one wave: no partition key, which would cost a query of Dagster's partition storage
             context.add_asset_metadata(meta, asset_key=key)
     conv = report.step.conversation
+    failed = report.stats.count("failed")
+    for posting_id, reason in report.stats.failures:  # named, as `turing run` names them, for every launcher
+        context.log.warning(f"{conv.name}: posting {posting_id} failed: {reason}")
+    if failed > len(report.stats.failures):
+        context.log.warning(f"{conv.name}: {failed - len(report.stats.failures)} more posting(s) failed; "
+                            f"`turing status {plan.workflow.name}` counts them")
     context.log.info(json.dumps({"event": "wave_batch_finished", "workflow": plan.workflow.name, "waves": waves,
                                  "execution_order": conv.execution_order, "conversation": conv.name,
                                  "scope": report.scope.tag, **report.counts()}))

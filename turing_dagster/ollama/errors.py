@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from turing_dagster.settings import host_setting
+
 _LOCAL = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -40,9 +42,10 @@ def how_to_get_ollama(host: str) -> str:
     split = urlsplit(host)
     port = split.port or 11434
     local = (split.hostname or "") in _LOCAL and not split.path.strip("/")
+    var = host_setting(host)  # a workflow's own host list wins over OLLAMA_HOST: name the one that set it
     # the stand-in listens on 127.0.0.1: a remote or path-carrying host has to be pointed at it
-    point = "" if local else f" and set OLLAMA_HOST=http://127.0.0.1:{port}"
+    point = "" if local else f" and set {var}=http://127.0.0.1:{port}"
     return (
-        "point OLLAMA_HOST at an Ollama server, or for tests and demos start the bundled stand-in with "
+        f"point {var} at an Ollama server, or for tests and demos start the bundled stand-in with "
         f"`turing simulate-ollama --port {port}`{point} (`make demo` starts it by itself)"
     )

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 _PREVIEW_ROWS = 5
+_LOGGED_FAILURES = 10  # failed postings a step names in the run's log (the rest: turing status)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -30,12 +31,15 @@ class StepStats:
     # per wave, its first completed rows (else its first rows of any status): what the wave's page shows
     previews: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
     calls: int = 0  # requests sent to the model (reused answers and dry lookups excluded)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # the first few (posting, reason), for the log
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
 
     def record(self, wave: str, status: str, posting_id: str, text: str | None, target: str | None,
                reused: bool = False) -> None:
         self.per_wave[wave][status] += 1
+        if status == "failed" and len(self.failures) < _LOGGED_FAILURES:
+            self.failures.append((posting_id, text or ""))
         if reused:
             self.per_wave[wave]["reused"] += 1
         rows = self.previews[wave]

@@ -84,6 +84,9 @@ def test_a_wave_materializes_step_by_step_with_per_posting_failures(setup, insta
     assert (meta["completed"], meta["failed"], meta["skipped"]) == (8, 1, 1)  # the wave's own counts, first
     assert list(meta)[:4] == ["completed", "failed", "skipped", "reused"]
     assert meta["model"] == "python" and "p000" in meta["preview"]
+    # the failed posting is named in the run's log, whoever launched it
+    warnings = [r.user_message for r in instance.all_logs(result.run_id) if r.level == 30]
+    assert [w for w in warnings if "p007" in w] == ["risky: posting p007 failed: RuntimeError: actor bug for this posting"]
     with engine.connect() as conn:
         saved = conn.execute(sa.select(postings.c.job_title_normalized).where(postings.c.posting_id == "p001")).scalar()
     assert saved == "ROLE 1 / fine"
@@ -101,6 +104,30 @@ def test_a_range_run_sorts_its_waves_and_reports_each(setup, instance):
     assert _metadata(result, "03_tail", "w000001")["range"] == "w000001..w000002 (2 waves)"
     assert _metadata(result, "03_tail", "w000001")["range_completed"] == 17
     assert len({pid for pid, _ in _statuses(engine)}) == 20
+
+
+def _failure(result) -> str:
+    error = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error
+    while error.cause is not None:  # Dagster wraps the step's own exception
+        error = error.cause
+    return error.message.strip()
+
+
+@pytest.mark.parametrize(("run", "why"), [
+    ({}, "pyonly: a run of its job covers waves: name one with --tags '{\"dagster/partition\": \"WAVE\"}' (or a "
+         "range), or use `turing run pyonly`"),
+    ({"tags": {"dagster/partition": "w0001"}}, "pyonly: Partition range w0001 to w0001 is not a valid range. Nonexistent partition "
+                                 "keys: ['w0001']"),
+    ({"tags": {"dagster/asset_partition_range_start": "w000002", "dagster/asset_partition_range_end": "w000001"}},
+     "pyonly: the run's wave range holds no wave (does its start come after its end?)"),
+])
+def test_a_run_naming_no_wave_or_an_unknown_one_fails_in_one_line_before_any_step(setup, instance, run, why):
+    engine, assets, resources = setup
+    result = dg.materialize(assets, instance=instance, resources=resources, raise_on_error=False, **run)
+    assert not result.success
+    assert _failure(result) == (f"turing_dagster.steps.results.StepError: {why}; its waves: w000001, w000002 (2); "
+                                "`turing status pyonly` shows where they stand")
+    assert _statuses(engine) == {}  # no step ran, nothing written
 
 
 def test_rerunning_a_wave_redoes_only_failed_steps(setup, instance):

@@ -127,3 +127,16 @@ def test_deadlines_come_from_the_environment_and_a_bad_one_is_one_line(monkeypat
     monkeypatch.setenv("TURING_OLLAMA_LOAD_TIMEOUT", "soon")
     with pytest.raises(SettingsError, match="TURING_OLLAMA_LOAD_TIMEOUT must be a number of seconds > 0, not 'soon'"):
         settings.ollama_timeouts()
+
+
+def test_the_hint_for_an_unreachable_host_names_the_variable_that_set_it(monkeypatch):
+    from turing_dagster.ollama.errors import how_to_get_ollama
+
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:11434")
+    monkeypatch.setenv("TURING_OLLAMA_HOSTS", "http://gpu0:11434")
+    monkeypatch.setenv("TURING_OLLAMA_HOSTS_JOB_POSTING_PIPELINE", "127.0.0.1:18441, gpu1:9")
+    assert how_to_get_ollama("http://127.0.0.1:18441").startswith(
+        "point TURING_OLLAMA_HOSTS_JOB_POSTING_PIPELINE at an Ollama server")
+    assert how_to_get_ollama("http://gpu0:11434").startswith("point TURING_OLLAMA_HOSTS at an Ollama server")
+    assert "and set TURING_OLLAMA_HOSTS=http://127.0.0.1:11434" in how_to_get_ollama("http://gpu0:11434")
+    assert how_to_get_ollama("http://127.0.0.1:11434").startswith("point OLLAMA_HOST at an Ollama server")
