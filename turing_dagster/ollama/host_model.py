@@ -222,9 +222,9 @@ class HostModel:
         tally = Tally()
 
         def result(output: str | None, error: str | None, unavailable: bool = False, tokens: tuple[int, int] = (0, 0),
-                   cut: bool = False) -> LLMResult:
+                   cut: bool = False, refused: bool = False) -> LLMResult:
             return LLMResult(req.key, output, error, tally.attempts, time.monotonic() - started, *tokens,
-                             unavailable=unavailable, request_key=req.request_key, cut=cut)
+                             unavailable=unavailable, request_key=req.request_key, cut=cut, refused=refused)
 
         try:
             resp = self.pool.call_with_retries(
@@ -237,7 +237,7 @@ class HostModel:
                 return result(None, f"ollama error: {describe(exc)} (at {self.host})", means_server_away(exc))
             self.down = is_connection_error(exc)
             text = f"transient errors after {tally.run_attempts} attempts: {describe(exc)} (at {self.host})"
-            return result(None, text, means_server_away(exc))
+            return result(None, text, means_server_away(exc), refused=self.down)
         self.down = False
         tokens = (resp.prompt_eval_count or 0, resp.eval_count or 0)
         if cuts is not None and req.estimate is not None and req.num_ctx:

@@ -75,6 +75,7 @@ class LLMResult:
     unavailable: bool = False
     request_key: str | None = None
     cut: bool = False  # the server's prompt_eval_count shows it did not see the whole prompt
+    refused: bool = False  # the last attempt found no server listening: the host is down, not busy
 
     @property
     def ok(self) -> bool:

@@ -31,6 +31,7 @@ from turing_dagster.workflows.placeholders import UnresolvedPlaceholder
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
 _RECENT = 4096  # answers of this run kept in memory for identical requests not committed yet
+GONE_AFTER = 8  # the server's failures in a row, each through its retries, that fail the run
 
 
 class SessionMaker(Protocol):
@@ -62,8 +63,8 @@ class LLMStep:
         self._recent: OrderedDict[str, StoredAnswer] = OrderedDict()
         self._ready: list[Chat] = []
         self._chunk = Chunk()
-        self._answered = 0  # HTTP results in the current chunk, and how many the server failed
-        self._unavailable: list[str] = []
+        self._gone: list[str] = []  # the server's failures since its last answer (a run of them: it is gone)
+        self._refused = False  # and whether one of them found no server listening
         self._digest: str | None = None
 
     # -- the requests -------------------------------------------------------------------------------
@@ -113,8 +114,7 @@ class LLMStep:
             except Exception as exc:  # noqa: BLE001 - the server's trouble: every posting retryable
                 self._broken = f"model {self.session.model} not loaded: {exc}"
         if self._broken is not None:
-            self._answered += 1
-            self._unavailable.append(self._broken)
+            self._gone.append(self._broken)
             self._fail(chat, self._broken, retryable=True)
             return
         num_ctx = self.session.context_length()
@@ -200,14 +200,16 @@ class LLMStep:
 
     def _on_result(self, result: LLMResult) -> None:
         chats = self._waiting.pop((result.request_key, "" if self.conv.reuse else result.key), [])
-        self._answered += 1
+        if result.unavailable:
+            self._gone.append(result.error or "")
+            self._refused = self._refused or result.refused
+        else:
+            self._gone, self._refused = [], False
         self.stats.tokens_in += result.tokens_in
         self.stats.tokens_out += result.tokens_out
         if result.error is None and (problem := storable_problem(result.output)):
             result.error = f"the answer cannot be stored: {problem}"
         if result.error is not None:
-            if result.unavailable:
-                self._unavailable.append(result.error)
             for i, chat in enumerate(chats):
                 chat.took(result if i == 0 else None, None, fresh=i == 0)
                 if result.cut:
@@ -233,15 +235,15 @@ class LLMStep:
         while len(self._chunk) >= self.chunk_size or (final and len(self._chunk)):
             chunk = Chunk(self._chunk.rows[: self.chunk_size])
             self._chunk.rows = self._chunk.rows[self.chunk_size :]
-            answered, unavailable = self._answered, self._unavailable
-            self._answered, self._unavailable = 0, []
             self.stats.loads, self.stats.load_seconds = self.session.stats.loads, self.session.stats.load_seconds
             yield chunk
-            if answered and len(unavailable) == answered:
-                # the server is gone, not the postings: fail the run instead of failing every posting
+            if len(self._gone) >= GONE_AFTER or (self._gone and self._refused):
+                # the server is gone, not the postings: fail the run instead of failing every posting. A host
+                # that refuses connections is down; a few 5xx in a row are chance (a small last chunk of them
+                # once failed a whole run)
                 raise StepError(
                     f"conversation '{self.conv.name}': Ollama at {', '.join(self.session.hosts)} stopped answering "
-                    f"({len(unavailable)} requests of a chunk failed): {unavailable[0]}"
+                    f"({len(self._gone)} requests in a row failed through their retries): {self._gone[0]}"
                 )
 
     def produce(self, parts: Iterable[list[PostingState]]) -> Iterator[Chunk]:
