@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from turing_dagster.steps.preview import Preview
 
 
-def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> tuple[Preview, list[str]]:
+def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None,
+                not_admitted: int | None = None) -> tuple[Preview, list[str]]:
     """The preview of `scope` over `waves` (default: every wave with work for it, then the postings not in a
-    wave yet, which a run admits first), and notes on how the model digests were found."""
+    wave yet, which a run admits first: `not_admitted` of them, when the caller counted them already), and
+    notes on how the model digests were found."""
     # the ollama client and the step code only here: the other commands start without them
     from turing_dagster.ollama.pool import HostPool, PoolConfig
     from turing_dagster.steps.preview import known_digests, preview
@@ -35,7 +37,7 @@ def run_preview(engine, spec, scope: Scope, waves: list[str] | None = None) -> t
     if waves is None:
         looked = assess_waves(engine, spec.workflow_id, step_versions(plan), scope)
         waves = [a.wave_key for a in looked if a.work]
-        if pending_summary(engine, spec.workflow_id)[0]:
+        if (pending_summary(engine, spec.workflow_id)[0] if not_admitted is None else not_admitted):
             unadmitted = pending_batches(engine, spec.workflow_id, spec.waves.max_size)
     answers = Answers(engine)
     if not (waves or unadmitted) or not any(s.model for s in plan.steps):  # no request to key: no digests
@@ -68,8 +70,8 @@ def plan(workflow: str, new_only: bool, retry_failed: bool, as_json: bool) -> No
     engine = ready_engine()
     name_taken_note(spec)
     scope = Scope() if new_only else Scope(stale=True, failed=retry_failed)
-    result, notes = run_preview(engine, spec, scope)
-    standing = progress(engine, WorkflowPlan(spec))
+    standing = progress(engine, WorkflowPlan(spec))  # counts the postings not in a wave: one query, not two
+    result, notes = run_preview(engine, spec, scope, not_admitted=standing.not_admitted)
     where = {s.step: s for s in standing.steps}
     for step in result.steps:
         counts = where[step.step]

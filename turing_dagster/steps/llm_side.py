@@ -94,7 +94,7 @@ class LLMStep:
                 if hit is not None:
                     self._remember(chat.key, hit)
                     chat.took(None, hit, fresh=False)
-                    self._answered_with(chat, hit.output, reused=True)
+                    self._answered_with(chat, hit.output, reused=True, reason=None)
                 elif self._ticket(chat) in self._waiting:
                     self._waiting[self._ticket(chat)].append(chat)  # the same request is in flight: one call
                 else:
@@ -172,8 +172,8 @@ class LLMStep:
         except Exception as exc:  # noqa: BLE001 - a broken check fails its posting
             return f"output check raised {type(exc).__name__}: {exc}"
 
-    def _answered_with(self, chat: Chat, text: str, reused: bool) -> None:
-        reason = self._problem(chat.turn, text)
+    def _answered_with(self, chat: Chat, text: str, reused: bool, reason: str | None) -> None:
+        """Take a checked answer (`reason`: why it fails its turn's checks, from `_problem`; None: it passes)."""
         if reason is not None:
             if chat.asks > self.retries:
                 self._fail(chat, f"invalid output after {chat.asks} attempts: {reason}")
@@ -218,16 +218,17 @@ class LLMStep:
             return
         answer = StoredAnswer(result.request_key, self.session.model, self._digest, result.output or "",
                               result.tokens_in, result.tokens_out, round(result.latency_seconds * 1000))
-        # only a good answer is kept for its key: an invalid one, reused, would fail every later run the same way
-        good = bool(chats) and self._problem(chats[0].turn, answer.output) is None
-        if good:
+        # checked once for every chat asking it (one request: one turn). Only a good answer is kept for its key:
+        # an invalid one, reused, would fail every later run the same way
+        reason = self._problem(chats[0].turn, answer.output) if chats else None
+        if reason is None:
             self._remember(answer.request_key, answer)
         for i, chat in enumerate(chats):
             chat.took(result if i == 0 else None, answer, fresh=i == 0)
-            if i == 0 and good:
+            if i == 0 and reason is None:
                 chat.answers.append(answer)
                 chat.snapshot.setdefault("context", {})["evaluated"] = result.tokens_in
-            self._answered_with(chat, answer.output, reused=i > 0)
+            self._answered_with(chat, answer.output, reused=i > 0, reason=reason)
 
     # -- the stream ---------------------------------------------------------------------------------
 

@@ -86,10 +86,10 @@ class _DryStep(LLMStep):
         self._digest, self.counts, self.unknown = digest, counts, unknown
         self._asked: set[str] = set()  # a run sends identical requests once
 
-    def _answered_with(self, chat: Chat, text: str, reused: bool) -> None:
+    def _answered_with(self, chat: Chat, text: str, reused: bool, reason: str | None) -> None:
         if reused:
             self.counts.reusable += 1
-        super()._answered_with(chat, text, reused)
+        super()._answered_with(chat, text, reused, reason)
 
     def _send(self, chat: Chat) -> None:
         num_ctx = (self.options or {}).get("num_ctx")

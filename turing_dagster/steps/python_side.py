@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -11,6 +10,7 @@ from typing import Any
 from turing_dagster.steps.results import CheckpointRecorder, Chunk, Producer, StepError
 from turing_dagster.steps.stats import StepStats
 from turing_dagster.steps.wave_state import PostingState
+from turing_dagster.workflows.actors import import_actor
 from turing_dagster.workflows.checks import check_output
 from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 
@@ -18,7 +18,7 @@ from turing_dagster.workflows.plan import PlannedStep, WorkflowPlan
 def resolve_python_actor(step: PlannedStep) -> Callable[[dict, dict], Any]:
     module_name, function_name = step.conversation.python_target
     try:
-        return getattr(importlib.import_module(module_name), function_name)
+        return import_actor(step.conversation)
     except (ImportError, AttributeError) as exc:
         raise StepError(
             f"conversation '{step.conversation.name}': actor: cannot import {module_name}:{function_name} ({exc})"

@@ -8,9 +8,16 @@ admitted, not a failed step.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from turing_dagster.workflows.loader import WorkflowError
-from turing_dagster.workflows.spec import Workflow
+from turing_dagster.workflows.spec import Conversation, Workflow
+
+
+def import_actor(conv: Conversation) -> Any:
+    """What a `python:module:function` actor names (ImportError, AttributeError and the module's own errors)."""
+    module_name, function_name = conv.python_target
+    return getattr(importlib.import_module(module_name), function_name)
 
 
 def actor_errors(workflow: Workflow) -> list[WorkflowError]:
@@ -21,7 +28,7 @@ def actor_errors(workflow: Workflow) -> list[WorkflowError]:
             continue
         module_name, function_name = conv.python_target
         try:
-            target = getattr(importlib.import_module(module_name), function_name)
+            target = import_actor(conv)
         except Exception as exc:  # noqa: BLE001 - an actor module's own import error is the user's to see
             why = f"cannot import {module_name}:{function_name} ({type(exc).__name__}: {exc})"
         else:

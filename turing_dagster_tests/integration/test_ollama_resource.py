@@ -133,12 +133,17 @@ def test_transient_errors_are_retried_and_every_request_completes_once(simulator
     assert sim.timeline()["counts"]["loads"] == {A: 1}
 
 
-def test_exhausted_attempts_become_that_request_error(simulator):
+def failing_session(simulator, max_attempts: int):
+    """A session with its model loaded, on a simulator that answers every request after that with a 503."""
     sim = simulator()
-    models = manager(sim.url, max_attempts=3)
-    s = models.session(A)
+    s = manager(sim.url, max_attempts=max_attempts).session(A)
     s.load()
     sim.set_faults(FaultConfig(error_503_rate=1.0))
+    return sim, s
+
+
+def test_exhausted_attempts_become_that_request_error(simulator):
+    sim, s = failing_session(simulator, max_attempts=3)
     results = list(s.run(asks(4)))
     assert {r.key for r in results} == {"p0", "p1", "p2", "p3"}
     for r in results:
@@ -149,11 +154,7 @@ def test_exhausted_attempts_become_that_request_error(simulator):
 
 def test_a_requests_own_attempts_override_the_pools(simulator):
     # a conversation's `retries` bound its transient attempts (retries + 1), whatever max_attempts says
-    sim = simulator()
-    models = manager(sim.url, max_attempts=5)
-    s = models.session(A)
-    s.load()
-    sim.set_faults(FaultConfig(error_503_rate=1.0))
+    sim, s = failing_session(simulator, max_attempts=5)
     once, thrice = list(s.run(asks(2, "a", attempts=1))), list(s.run(asks(2, "b", attempts=3)))
     assert [r.attempts for r in once] == [1, 1] and [r.attempts for r in thrice] == [3, 3]
     assert len(chat_bodies(sim)) == 2 * 1 + 2 * 3
