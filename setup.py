@@ -27,8 +27,7 @@ setup(
         "jsonschema>=4.20",
         "jsonpath-ng>=1.6",
         # `turing report` and the run's GPU timeline PNG (drawn with the Agg canvas, no display needed)
-        "matplotlib>=3.8",
-        "pillow>=9.1",  # the PNG written from the rendered pixels, and its small copy for the UI
+        "pillow>=10.1",  # the GPU timeline drawn as a PNG (its bundled scalable font), and its small copy for the UI
         # the Ollama-compatible simulator (tests, demo, benchmark) is an aiohttp server
         "aiohttp>=3.9",
     ],

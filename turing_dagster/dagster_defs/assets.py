@@ -15,7 +15,7 @@ import dagster as dg
 
 from turing_dagster import settings
 from turing_dagster.dagster_defs.checks import check_results, check_specs
-from turing_dagster.dagster_defs.gpu_timeline import import_renderer_soon, picture_metadata, run_events, step_event
+from turing_dagster.dagster_defs.gpu_timeline import picture_metadata, run_events, step_event
 from turing_dagster.dagster_defs.io_manager import CheckpointIOManager
 from turing_dagster.dagster_defs.partitions import SCOPE_TAG, wave_partitions
 from turing_dagster.dagster_defs.resources import OllamaModels, TuringStore
@@ -234,8 +234,6 @@ def build_workflow_asset(plan: WorkflowPlan) -> dg.AssetsDefinition:
     ) -> Iterator:
         order = run_order(context, ollama, plan,
                           [s for s in plan.steps if asset_key(workflow, s) in context.selected_asset_keys])
-        if any(s.model for s in order):  # a run with an LLM step draws its timeline at the end
-            import_renderer_soon()
         waves, holder = begin(context, plan, store)
         # the conversations run back to back in a thread of their own, each as soon as the one before it has
         # committed its last chunk; this generator records each one (its materializations and checks) as it

@@ -7,7 +7,6 @@ another machine sees it without a file server). `turing report` redraws any run 
 from __future__ import annotations
 
 import base64
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ def timeline_title(workflow: str, run: dg.DagsterRun) -> str:
 
 def write_report(timeline: RunTimeline, path: Path, title: str, embed_dpi: int | None = None) -> bytes | None:
     """Write the PNG; with `embed_dpi`, return a small copy of the picture drawn once for both."""
-    from turing_dagster.report.render import write_png  # matplotlib only when a picture is drawn
+    from turing_dagster.report.render import write_png  # Pillow only when a picture is drawn
 
     return write_png(timeline, path, title, embed_dpi)
 
@@ -74,16 +73,3 @@ def picture_metadata(instance: dg.DagsterInstance, run: dg.DagsterRun, workflow:
         FILE_KEY: dg.MetadataValue.path(str(path)),
     }
 
-
-def import_renderer_soon() -> None:
-    """matplotlib takes ~0.4 s of the interpreter to import: a thread does it from the start of the step,
-    beside the Python steps, not among the chats or between LLM steps, nor after the last answer (the draw
-    then finds it imported; Python's import lock makes that safe)."""
-
-    def run() -> None:
-        try:
-            import turing_dagster.report.render  # noqa: F401
-        except Exception:  # noqa: BLE001  # the draw imports it again and reports what is wrong
-            pass
-
-    threading.Thread(target=run, name="turing-import-matplotlib", daemon=True).start()

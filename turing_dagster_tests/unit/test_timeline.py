@@ -9,7 +9,7 @@ import pytest
 
 from turing_dagster.dagster_defs.gpu_timeline import run_events
 from turing_dagster.ollama.records import CallRecord
-from turing_dagster.report.render import build_figure, write_png
+from turing_dagster.report.render import LEFT, PALETTE, draw, tint, write_png
 from turing_dagster.report.timeline import from_events, in_flight, residencies, summary
 from turing_dagster.store.runs import record_step
 from turing_dagster.workflows.loader import parse_workflow
@@ -109,19 +109,27 @@ def test_summary_counts_per_model():
     assert counts["gemma2:latest"] == {"load": 1, "unload": 1, "chat": 1, "failed": 0}
 
 
-def test_figure_has_a_lane_per_host_a_legend_per_model_and_seconds_from_run_start():
-    fig = build_figure(from_events(two_host_run()), "GPU timeline: test")
-    titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert [t for t in titles if t] == [f"Ollama host {A}", f"Ollama host {B}"]
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+def test_picture_has_a_lane_per_host_a_legend_per_model_and_seconds_from_run_start():
+    picture = draw(from_events(two_host_run()), "GPU timeline: test")
+    assert picture.texts("host") == [f"Ollama host {A}", f"Ollama host {B}"]
+    legend = picture.texts("legend")
     assert legend[:2] == ["gemma3:4b", "gemma2:latest"] and "loading" in legend
-    assert fig.axes[-1].get_xlabel() == "seconds since run start"
-    assert fig.axes[1].get_xlim()[0] == 0
-    header = [t.get_text().strip() for t in fig.axes[0].texts]
-    assert header == ["3. extract", "4. grade"]
-    # host A's residency rows name both models it held, host B's only gemma3
-    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["gemma3:4b", "gemma2:latest"]
-    assert [t.get_text() for t in fig.axes[3].get_yticklabels()] == ["gemma3:4b"]
+    assert "seconds since run start" in picture.texts("axis")
+    seconds = [label for label in picture.labels if label.role == "second"]
+    assert seconds[0].text == "0" and seconds[0].x == LEFT and [s.text for s in seconds[1:3]] == ["0.5", "1"]
+    assert picture.texts("step") == ["3. extract", "4. grade"]
+    # host A's residency rows name both models it held, host B's only gemma3 (first model at the bottom)
+    assert picture.texts("resident") == ["gemma3:4b", "gemma2:latest", "gemma3:4b"]
+
+
+def test_picture_draws_each_residency_in_its_models_colour_on_its_own_host():
+    picture = draw(from_events(two_host_run()), "GPU timeline: test")
+    rows = [label for label in picture.labels if label.role == "resident"]
+    gemma2 = tint(PALETTE[1], 0.55)  # resident on host A from its load's end (4.0 s) to its unload (4.7 s)
+    x_at = {float(label.text): label.x for label in picture.labels if label.role == "second"}
+    x = round(x_at[4.0] + (x_at[4.5] - x_at[4.0]) * 0.8)  # 4.4 s
+    assert picture.image.getpixel((x, round(rows[1].y))) == gemma2
+    assert picture.image.getpixel((x, round(rows[2].y))) != gemma2  # host B never held gemma2
 
 
 def test_write_png_writes_a_png_and_returns_the_small_copy_drawn_once(tmp_path):
@@ -135,8 +143,8 @@ def test_write_png_writes_a_png_and_returns_the_small_copy_drawn_once(tmp_path):
 
 def test_a_run_without_calls_still_draws_a_picture(tmp_path):
     timeline = from_events(step_events("clean", T, T + 0.3, []))
-    fig = build_figure(timeline, "empty")
-    assert [t.get_text().strip() for t in fig.axes[0].texts] == ["clean"]
-    assert any("no Ollama calls" in t.get_text() for t in fig.axes[1].texts)
+    picture = draw(timeline, "empty")
+    assert picture.texts("step") == ["clean"]
+    assert picture.texts("note") == ["no Ollama calls recorded in this run"] and picture.texts("host") == []
     write_png(timeline, tmp_path / "e.png", "empty")
     assert (tmp_path / "e.png").stat().st_size > 1000
