@@ -28,7 +28,6 @@ _CELL = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 # only tag-shaped text: "salary < 50k" and "<3" are left alone
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 
@@ -53,8 +52,8 @@ def strip_html(text: str) -> str:
 
 def normalize_whitespace(text: str) -> str:
     """One space between words, no trailing spaces, at most one blank line between paragraphs."""
-    text = _INVISIBLE.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # str.split() splits at what the regex's \s matches (str.isspace), several times faster than a regex
+    lines = [" ".join(line.split()) for line in _INVISIBLE.sub("", text).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
